@@ -1,0 +1,1 @@
+//! SES wire codecs (placeholder until written).
