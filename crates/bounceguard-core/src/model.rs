@@ -100,7 +100,7 @@ pub struct MessageTag {
 }
 
 /// One part of a simple (non-raw) message body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Text {
     /// The content.
     pub data: String,
@@ -138,15 +138,6 @@ pub struct SimpleContent {
     pub headers: Vec<(String, String)>,
     /// Attachments (v2 only).
     pub attachments: Vec<Attachment>,
-}
-
-impl Default for Text {
-    fn default() -> Self {
-        Self {
-            data: String::new(),
-            charset: None,
-        }
-    }
 }
 
 /// What is being sent.
