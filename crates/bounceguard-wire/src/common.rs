@@ -52,16 +52,19 @@ pub fn validate_tags(tags: &[MessageTag]) -> Result<(), SesError> {
             return Err(SesError::invalid("Tag value cannot exceed 255 characters."));
         }
         let name_ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-        if !tag.name.chars().all(name_ok) {
+        // The `ses:` prefix marks SES's own tags and is not part of the validated name (LocalStack's
+        // AWS-recorded behaviour).
+        let bare = tag.name.strip_prefix("ses:").unwrap_or(&tag.name);
+        if !bare.chars().all(name_ok) {
             return Err(SesError::invalid(format!(
-                "Invalid tag name {}: only alphanumeric ASCII characters, '_',  '-' are allowed.",
+                "Invalid tag name <{}>: only alphanumeric ASCII characters, '_',  '-' are allowed.",
                 tag.name
             )));
         }
         let value_ok = |c: char| name_ok(c) || c == '.' || c == '@';
         if !tag.value.chars().all(value_ok) {
             return Err(SesError::invalid(format!(
-                "Invalid tag value {}: only alphanumeric ASCII characters, '_',  '-' , '.', '@' are allowed.",
+                "Invalid tag value <{}>: only alphanumeric ASCII characters, '_',  '-' , '.', '@' are allowed.",
                 tag.value
             )));
         }
@@ -91,11 +94,11 @@ mod tests {
         assert_eq!(tag_error("n", ""), "The tag value must be specified.");
         assert_eq!(
             tag_error("a b", "v"),
-            "Invalid tag name a b: only alphanumeric ASCII characters, '_',  '-' are allowed."
+            "Invalid tag name <a b>: only alphanumeric ASCII characters, '_',  '-' are allowed."
         );
         assert_eq!(
             tag_error("n", "v!"),
-            "Invalid tag value v!: only alphanumeric ASCII characters, '_',  '-' , '.', '@' are allowed."
+            "Invalid tag value <v!>: only alphanumeric ASCII characters, '_',  '-' , '.', '@' are allowed."
         );
         assert_eq!(
             tag_error(&"n".repeat(256), "v"),

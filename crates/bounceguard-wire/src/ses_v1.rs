@@ -1,1 +1,0 @@
-//! SES v1 Query/XML codec (being written).

@@ -1,1 +1,0 @@
-//! SES v2 REST/JSON codec (being written).
