@@ -84,7 +84,9 @@ mod tests {
     }
 
     fn tag_error(name: &str, value: &str) -> String {
-        validate_tags(&[tag(name, value)]).expect_err("invalid").message
+        validate_tags(&[tag(name, value)])
+            .expect_err("invalid")
+            .message
     }
 
     #[test]

@@ -119,3 +119,30 @@ fn list_refuses_page_sizes_out_of_range() {
     assert_eq!(code, ErrorCode::ValidationError);
     assert_eq!(text, "Invalid PageSize ten: it must be an integer.");
 }
+
+#[test]
+fn list_email_identities_json_body_of_newer_sdks() {
+    use bounceguard_core::Operation;
+    use bounceguard_wire::ses_v2::list_email_identities_json;
+    assert_eq!(
+        list_email_identities_json(br#"{"NextToken":"abc","PageSize":2,"Filter":{"K":"V"}}"#)
+            .expect("valid"),
+        Operation::ListEmailIdentities {
+            next_token: Some("abc".into()),
+            page_size: Some(2)
+        }
+    );
+    assert_eq!(
+        list_email_identities_json(b"").expect("empty body"),
+        Operation::ListEmailIdentities {
+            next_token: None,
+            page_size: None
+        }
+    );
+    let e = list_email_identities_json(br#"{"PageSize":0}"#).expect_err("zero");
+    assert_eq!(
+        e.message,
+        "Invalid PageSize 0: it must be between 1 and 1000."
+    );
+    assert!(list_email_identities_json(b"{").is_err());
+}

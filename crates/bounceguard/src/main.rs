@@ -1,1 +1,5 @@
-fn main() {}
+//! The `bounceguard` command.
+
+fn main() -> std::process::ExitCode {
+    bounceguard::cli::main()
+}

@@ -263,6 +263,46 @@ pub fn list_email_identities(query: Option<&str>) -> Result<Operation, SesError>
     })
 }
 
+/// ListEmailIdentities as newer SDKs send it (`POST /v2/email/list-identities`, the SES v2 model
+/// of late 2026): a JSON body with `NextToken`, `PageSize` and an optional `Filter` map (read
+/// and ignored: this gateway keeps no identity attributes to filter on).
+pub fn list_email_identities_json(body: &[u8]) -> Result<Operation, SesError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Input {
+        next_token: Option<String>,
+        page_size: Option<i64>,
+    }
+    let input: Input = if body.iter().all(u8::is_ascii_whitespace) {
+        Input {
+            next_token: None,
+            page_size: None,
+        }
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            SesError::new(
+                ErrorCode::ValidationError,
+                format!("Could not parse request body: {e}"),
+            )
+        })?
+    };
+    let page_size = match input.page_size {
+        None => None,
+        Some(n) => match u32::try_from(n) {
+            Ok(n @ 1..=MAX_PAGE_SIZE) => Some(n),
+            _ => {
+                return Err(SesError::invalid(format!(
+                    "Invalid PageSize {n}: it must be between 1 and {MAX_PAGE_SIZE}."
+                )));
+            }
+        },
+    };
+    Ok(Operation::ListEmailIdentities {
+        next_token: input.next_token,
+        page_size,
+    })
+}
+
 /// GetAccount (`GET /v2/email/account`): no input.
 pub fn get_account() -> Operation {
     Operation::GetAccount

@@ -1,0 +1,1 @@
+//! Peers and helpers for the load benchmarks in `BENCHMARKS.md`.

@@ -1,0 +1,158 @@
+//! The command line: `bounceguard serve [--config FILE]`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::http::{AppState, run};
+use crate::service::Gateway;
+
+/// An SES-compatible gateway that keeps load tests and mistakes from hurting the account's
+/// bounce rate.
+#[derive(Debug, Parser)]
+#[command(name = "bounceguard", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the SES v1 and v2 APIs and the capture API.
+    ///
+    /// With no config file it listens on 127.0.0.1:8585, keeps its state in ./bounceguard.db
+    /// (SQLite, created on first start) and captures every message instead of sending it.
+    /// Top-level keys can be overridden with BOUNCEGUARD_<KEY> environment variables, e.g.
+    /// BOUNCEGUARD_LISTEN=127.0.0.1:9000 or BOUNCEGUARD_DATABASE=postgres://host/db.
+    Serve {
+        /// A TOML configuration file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve { config } => serve(config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bounceguard: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let config = Arc::new(Config::load(config_path.as_deref(), &env)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let store = bounceguard_store::Store::open(&config.database)
+            .await
+            .with_context(|| format!("opening database {}", config.database))?;
+        let gateway = Arc::new(
+            Gateway::new(config.clone(), store.clone())
+                .await
+                .context("registering configured identities")?,
+        );
+        let state = AppState {
+            gateway,
+            auth: Arc::new(Authenticator::new(&config)),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let local = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(
+            "bounceguard listening on http://{local} (database {}, transport capture, auth {}, account {}, region {})",
+            redact(&config.database),
+            if config.sigv4_enforced() { "sigv4" } else { "none" },
+            config.account_id,
+            config.region,
+        );
+        run(listener, state, shutdown_signal()).await.context("serving")?;
+        tracing::info!("shutting down: flushing the store");
+        store.close().await;
+        Ok(())
+    })
+}
+
+/// Hides a password in a database URL before it is logged.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_logged() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/bg"),
+            "postgres://app:***@db:5432/bg"
+        );
+        assert_eq!(redact("sqlite://bounceguard.db"), "sqlite://bounceguard.db");
+        assert_eq!(redact("postgres://app@db/bg"), "postgres://app@db/bg");
+    }
+}

@@ -1,0 +1,12 @@
+//! bounceguard: an SES-compatible gateway that decides per recipient before anything is sent.
+//!
+//! The binary's layers: [`config`] (TOML + environment), [`auth`] (SigV4), [`service`] (the
+//! domain service over the store), [`http`] (the SES v1/v2 fronts and the capture API) and
+//! [`cli`] (the command line). The pure decisions live in `bounceguard-core`, the wire formats
+//! in `bounceguard-wire`, storage in `bounceguard-store`.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod service;

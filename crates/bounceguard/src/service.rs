@@ -1,0 +1,403 @@
+//! The gateway's domain service: executes decoded SES operations against the store.
+//!
+//! Protocol fronts call [`Gateway::execute`] with a typed [`Operation`] and the authenticated
+//! [`Caller`]; they never touch the store themselves.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bounceguard_core::stats::{STATISTICS_SPAN_MS, SendDataPoint};
+use bounceguard_core::{
+    Account, Content, ErrorCode, Identity, IdentityType, Operation, Output, SendQuota, SendRequest,
+    SesError, ids,
+};
+use bounceguard_store::{IdentityRecord, NewMessage, NewRecipient, Store, StoreError};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::config::Config;
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Default and largest page of ListIdentities / ListEmailIdentities.
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 1000;
+
+/// The service behind both SES fronts.
+pub struct Gateway {
+    config: Arc<Config>,
+    store: Store,
+    /// Verified identities seen so far; a miss falls back to the store, so an identity added by
+    /// another instance or the CLI is found too.
+    verified: RwLock<HashSet<String>>,
+}
+
+/// The current time in milliseconds since the epoch (the one clock read of the send path).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn store_error(e: StoreError) -> SesError {
+    tracing::error!(error = %e, "store failure");
+    SesError::internal()
+}
+
+impl Gateway {
+    /// Opens the gateway over a store, registering the configured identities.
+    pub async fn new(config: Arc<Config>, store: Store) -> Result<Self, StoreError> {
+        let gateway = Self {
+            config,
+            store,
+            verified: RwLock::new(HashSet::new()),
+        };
+        let now = now_ms();
+        for name in gateway.config.identities.clone() {
+            gateway.create_identity(&name, now).await?;
+        }
+        Ok(gateway)
+    }
+
+    /// The store, for the capture API and shutdown.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Executes one operation for a caller.
+    pub async fn execute(&self, operation: Operation, caller: &Caller) -> Result<Output, SesError> {
+        match operation {
+            Operation::Send(request) => self.send(*request, caller).await.map(Output::MessageId),
+            Operation::VerifyEmailIdentity { email } => {
+                bounceguard_core::address::Mailbox::parse(&email)?;
+                self.create_identity(&email, now_ms())
+                    .await
+                    .map_err(store_error)?;
+                Ok(Output::Empty)
+            }
+            Operation::VerifyDomainIdentity { domain } => {
+                let identity = self
+                    .create_identity(&domain, now_ms())
+                    .await
+                    .map_err(store_error)?;
+                Ok(Output::VerificationToken(
+                    identity.verification_token.unwrap_or_default(),
+                ))
+            }
+            Operation::CreateEmailIdentity { identity } => {
+                if IdentityType::of(&identity) == IdentityType::EmailAddress {
+                    bounceguard_core::address::Mailbox::parse(&identity)?;
+                }
+                if self.find_identity(&identity).await?.is_some() {
+                    return Err(SesError::new(
+                        ErrorCode::AlreadyExists,
+                        format!("Email identity {identity} already exist."),
+                    ));
+                }
+                let created = self
+                    .create_identity(&identity, now_ms())
+                    .await
+                    .map_err(store_error)?;
+                Ok(Output::EmailIdentity(created))
+            }
+            Operation::GetEmailIdentity { identity } => {
+                match self.find_identity(&identity).await? {
+                    Some(found) => Ok(Output::EmailIdentity(found)),
+                    None => Err(SesError::new(
+                        ErrorCode::NotFound,
+                        format!("Email identity {identity} does not exist."),
+                    )),
+                }
+            }
+            Operation::DeleteIdentity { identity } => {
+                self.delete_identity(&identity).await?;
+                Ok(Output::Empty)
+            }
+            Operation::DeleteEmailIdentity { identity } => {
+                if !self.delete_identity(&identity).await? {
+                    return Err(SesError::new(
+                        ErrorCode::NotFound,
+                        format!("Email identity {identity} does not exist."),
+                    ));
+                }
+                Ok(Output::Empty)
+            }
+            Operation::ListIdentities {
+                identity_type,
+                next_token,
+                max_items,
+            } => {
+                self.list_identities(identity_type, next_token, max_items)
+                    .await
+            }
+            Operation::ListEmailIdentities {
+                next_token,
+                page_size,
+            } => self.list_identities(None, next_token, page_size).await,
+            Operation::GetIdentityVerificationAttributes { identities } => {
+                let mut found = Vec::new();
+                for name in identities {
+                    if let Some(identity) = self.find_identity(&name).await? {
+                        found.push(identity);
+                    }
+                }
+                Ok(Output::VerificationAttributes(found))
+            }
+            Operation::GetSendQuota => Ok(Output::SendQuota(self.quota().await?)),
+            Operation::GetSendStatistics => {
+                let since = now_ms() - STATISTICS_SPAN_MS;
+                let buckets = self
+                    .store
+                    .send_statistics(since)
+                    .await
+                    .map_err(store_error)?;
+                Ok(Output::SendStatistics(
+                    buckets
+                        .into_iter()
+                        .map(|b| SendDataPoint {
+                            timestamp_ms: b.start_ms,
+                            delivery_attempts: b.delivery_attempts,
+                            bounces: b.bounces,
+                            complaints: b.complaints,
+                            rejects: b.rejects,
+                        })
+                        .collect(),
+                ))
+            }
+            Operation::GetAccount => Ok(Output::Account(Account {
+                enforcement_status: "HEALTHY".into(),
+                production_access_enabled: true,
+                sending_enabled: true,
+                send_quota: self.quota().await?,
+                suppressed_reasons: vec!["BOUNCE".into(), "COMPLAINT".into()],
+            })),
+        }
+    }
+
+    async fn quota(&self) -> Result<SendQuota, SesError> {
+        let used = self
+            .store
+            .quota_used_since(now_ms() - DAY_MS)
+            .await
+            .map_err(store_error)?;
+        Ok(SendQuota {
+            max_24_hour_send: self.config.quota.max_24_hour_send,
+            max_send_rate: self.config.quota.max_send_rate,
+            sent_last_24_hours: used as f64,
+        })
+    }
+
+    /// Accepts one send: checks the sender, decides each recipient, stores the message durably,
+    /// and answers its SES MessageId.
+    async fn send(&self, request: SendRequest, caller: &Caller) -> Result<String, SesError> {
+        self.check_verified(&request).await?;
+        let now = now_ms();
+        let message_id = ids::message_id(now, Uuid::new_v4());
+        let subject = match &request.content {
+            Content::Simple(simple) => Some(simple.subject.data.clone()),
+            Content::Raw(_) => None,
+        };
+        let raw = match &request.content {
+            Content::Raw(bytes) => bytes.to_vec(),
+            Content::Simple(_) => bounceguard_wire::mime::build_simple(
+                &request,
+                &format!("<{message_id}@{}.amazonses.com>", self.config.region),
+                now,
+            ),
+        };
+        let subject = subject.or_else(|| bounceguard_wire::mime::summarize(&raw).subject);
+        let recipients = request
+            .recipients
+            .iter()
+            .map(|r| NewRecipient {
+                address: r.original.clone(),
+                normalized: normalize(&r.mailbox.address),
+                kind: r.kind.as_str().to_string(),
+                // Issue 2 has one transport, capture: every recipient is decided `deliver` and the
+                // capture transport keeps it. It counts as a delivery attempt, as SES would count it.
+                decision: "deliver".to_string(),
+                reason: "capture transport: stored, not sent".to_string(),
+                delivery_attempt: true,
+                quota: true,
+            })
+            .collect();
+        self.store
+            .record_send(NewMessage {
+                id: message_id.clone(),
+                created_ms: now,
+                api: match request.api {
+                    bounceguard_core::ApiVersion::V1 => "v1",
+                    bounceguard_core::ApiVersion::V2 => "v2",
+                }
+                .to_string(),
+                operation: request.action.operation().to_string(),
+                source: request.from_original.clone(),
+                from_address: request.from.address.clone(),
+                subject,
+                raw,
+                principal: caller.principal.clone(),
+                source_ip: caller.source_ip.map(|ip| ip.to_string()),
+                recipients,
+            })
+            .await
+            .map_err(store_error)?;
+        Ok(message_id)
+    }
+
+    /// SES refuses a sender (and a Return-Path) that is neither a verified address nor in a
+    /// verified domain, listing every identity that failed.
+    async fn check_verified(&self, request: &SendRequest) -> Result<(), SesError> {
+        let mut failed = Vec::new();
+        if !self.is_verified(&request.from.address).await? {
+            failed.push(request.from_original.clone());
+        }
+        if let Some(return_path) = &request.feedback_address {
+            let address = bounceguard_core::address::Mailbox::parse(return_path)?.address;
+            if !self.is_verified(&address).await? {
+                failed.push(return_path.clone());
+            }
+        }
+        if failed.is_empty() {
+            return Ok(());
+        }
+        Err(SesError::rejected(format!(
+            "Email address is not verified. The following identities failed the check in region {}: {}",
+            self.config.region.to_ascii_uppercase(),
+            failed.join(", ")
+        )))
+    }
+
+    async fn is_verified(&self, address: &str) -> Result<bool, SesError> {
+        let domain = address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default();
+        let address = identity_key(address);
+        if let Ok(set) = self.verified.read()
+            && (set.contains(&address) || set.contains(&domain))
+        {
+            return Ok(true);
+        }
+        for name in [address, domain] {
+            if self.find_identity(&name).await?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn find_identity(&self, name: &str) -> Result<Option<Identity>, SesError> {
+        let key = identity_key(name);
+        let record = self.store.get_identity(&key).await.map_err(store_error)?;
+        if let Some(record) = &record
+            && let Ok(mut set) = self.verified.write()
+        {
+            set.insert(record.name.clone());
+        }
+        Ok(record.map(identity_from_record))
+    }
+
+    async fn create_identity(&self, name: &str, now: i64) -> Result<Identity, StoreError> {
+        let key = identity_key(name);
+        let identity_type = IdentityType::of(&key);
+        let record = IdentityRecord {
+            name: key.clone(),
+            kind: identity_type.v1_name().to_string(),
+            verification_token: (identity_type == IdentityType::Domain).then(|| {
+                URL_SAFE_NO_PAD
+                    .encode(Uuid::new_v4().as_bytes())
+                    .replace(['-', '_'], "A")
+            }),
+            created_ms: now,
+        };
+        self.store.put_identity(&record).await?;
+        let stored = self.store.get_identity(&key).await?.unwrap_or(record);
+        if let Ok(mut set) = self.verified.write() {
+            set.insert(key);
+        }
+        Ok(identity_from_record(stored))
+    }
+
+    async fn delete_identity(&self, name: &str) -> Result<bool, SesError> {
+        let key = identity_key(name);
+        if let Ok(mut set) = self.verified.write() {
+            set.remove(&key);
+        }
+        self.store.delete_identity(&key).await.map_err(store_error)
+    }
+
+    async fn list_identities(
+        &self,
+        identity_type: Option<IdentityType>,
+        next_token: Option<String>,
+        page: Option<u32>,
+    ) -> Result<Output, SesError> {
+        let limit = page.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let after = match next_token {
+            Some(token) => Some(decode_token(&token)?),
+            None => None,
+        };
+        let mut records = self
+            .store
+            .list_identities(
+                identity_type.map(IdentityType::v1_name),
+                after.as_deref(),
+                limit + 1,
+            )
+            .await
+            .map_err(store_error)?;
+        let next_token = if records.len() > limit as usize {
+            records.truncate(limit as usize);
+            records
+                .last()
+                .map(|r| URL_SAFE_NO_PAD.encode(r.name.as_bytes()))
+        } else {
+            None
+        };
+        Ok(Output::Identities {
+            identities: records.into_iter().map(identity_from_record).collect(),
+            next_token,
+        })
+    }
+}
+
+fn decode_token(token: &str) -> Result<String, SesError> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| SesError::new(ErrorCode::InvalidNextToken, "Invalid NextToken."))
+}
+
+/// Identities are compared with the domain in lower case (the local part keeps its case).
+fn identity_key(name: &str) -> String {
+    normalize(name.trim())
+}
+
+/// The comparison form of an address or domain: the domain lower-cased.
+pub fn normalize(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
+        None => address.to_ascii_lowercase(),
+    }
+}
+
+fn identity_from_record(record: IdentityRecord) -> Identity {
+    let identity_type = if record.kind == "Domain" {
+        IdentityType::Domain
+    } else {
+        IdentityType::EmailAddress
+    };
+    Identity {
+        name: record.name,
+        identity_type,
+        verification_token: record.verification_token,
+        created_ms: record.created_ms,
+    }
+}

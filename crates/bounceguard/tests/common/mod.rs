@@ -1,0 +1,220 @@
+//! Test harness: a real server on 127.0.0.1:0, built from inline TOML through the real config
+//! loader (the Stalwart habit), with its own SQLite file or PostgreSQL database.
+
+#![allow(dead_code, missing_docs)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bounceguard::auth::Authenticator;
+use bounceguard::config::Config;
+use bounceguard::http::{AppState, run};
+use bounceguard::service::Gateway;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+pub const ACCESS_KEY: &str = "AKIDBOUNCEGUARDTEST1";
+pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+pub const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/member-service";
+
+/// A running server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub config: Arc<Config>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    store: bounceguard_store::Store,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server from TOML text; `database` is filled in with a fresh SQLite file unless set.
+    pub async fn start(toml: &str) -> TestServer {
+        init_logs();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut env = HashMap::new();
+        if !toml.contains("database") {
+            env.insert(
+                "BOUNCEGUARD_DATABASE".to_string(),
+                format!("sqlite://{}", dir.path().join("bg.db").display()),
+            );
+        }
+        env.insert("BOUNCEGUARD_LISTEN".to_string(), "127.0.0.1:0".to_string());
+        let config = Arc::new(Config::from_toml_and_env(toml, &env).expect("test config"));
+        let store = bounceguard_store::Store::open(&config.database)
+            .await
+            .expect("open store");
+        let gateway = Arc::new(
+            Gateway::new(config.clone(), store.clone())
+                .await
+                .expect("gateway"),
+        );
+        let state = AppState {
+            gateway,
+            auth: Arc::new(Authenticator::new(&config)),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            run(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server");
+        });
+        TestServer {
+            addr,
+            config,
+            stop: Some(stop),
+            task: Some(task),
+            store,
+            _dir: dir,
+        }
+    }
+
+    /// Starts an open (no SigV4) server with `sender@shop.example` verified.
+    pub async fn open() -> TestServer {
+        Self::start("identities = [\"sender@shop.example\"]\n").await
+    }
+
+    /// Starts a SigV4-enforcing server with one credential and `shop.example` verified.
+    pub async fn signed() -> TestServer {
+        Self::start(&format!(
+            "identities = [\"shop.example\"]\n[[credentials]]\naccess_key_id = \"{ACCESS_KEY}\"\nsecret_access_key = \"{SECRET_KEY}\"\nprincipal = \"{PRINCIPAL}\"\n"
+        ))
+        .await
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and flushes its store.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.store.close().await;
+    }
+
+    /// A plain HTTP/1.1 request; answers (status, headers, body).
+    pub async fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        http_request(self.addr, method, path, headers, body).await
+    }
+
+    /// GET a JSON document from the capture API.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.http("GET", path, &[], b"").await;
+        assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+        serde_json::from_slice(&response.body).expect("JSON body")
+    }
+}
+
+/// A received HTTP response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Minimal HTTP/1.1 client over a socket (Connection: close), enough for the capture API and
+/// hand-made SES requests; written here to avoid a second HTTP client stack in the tests.
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream.write_all(body).await.expect("write body");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("status line");
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..line_end]).trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        let start = line_end + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+}
+
+/// Logs to the test output when RUST_LOG is set (debugging aid).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}

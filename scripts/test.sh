@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need, starts those services, runs every suite.
+#
+#   scripts/test.sh
+#
+# - PostgreSQL server (Debian's `postgresql`), started on a free 127.0.0.1 port in a temp dir;
+#   its URL is exported as TEST_DATABASE_URL for the store tests and the e2e suite.
+# - A Python venv (.venv) with the AWS CLI, boto3, moto and pytest (tests/e2e/requirements.txt).
+# - One release build shared by every suite: `cargo test --release` builds the test binaries and
+#   target/release/bounceguard, which the end-to-end suite then drives.
+# Plain `cargo test` still works alone for everything that needs no outside service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+log() { printf '\n== %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- system packages -------------------------------------------------------------------------
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+if [ -z "$(pg_bin)" ] || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  log "installing PostgreSQL and python3-venv"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql python3-venv >/dev/null
+fi
+PG_BIN=$(pg_bin)
+
+# --- Python tools ----------------------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -r tests/e2e/requirements.txt
+export PATH="$ROOT/.venv/bin:$PATH"
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+PG_DIR=$(mktemp -d /tmp/bounceguard-pg.XXXXXX)
+PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+run_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PG_DIR" postgres
+    chown -R postgres "$PG_DIR"
+    su postgres -s /bin/sh -c "$*"
+  else
+    sh -c "$*"
+  fi
+}
+stop_pg() {
+  run_pg "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -m fast -w stop" >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+trap stop_pg EXIT
+log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+run_pg "'$PG_BIN/initdb' -D '$PG_DIR/data' -A trust -U postgres" >/dev/null
+run_pg "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -l '$PG_DIR/log' -w -o \"-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300\" start" >/dev/null
+export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+
+# --- Rust ------------------------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo test --release --workspace (one build for every suite)"
+cargo test --release --workspace --locked
+
+# --- End to end ------------------------------------------------------------------------------
+log "end-to-end: AWS CLI and boto3 against target/release/bounceguard"
+export BOUNCEGUARD_BIN="$ROOT/target/release/bounceguard"
+python -m pytest tests/e2e -q -p no:cacheprovider
