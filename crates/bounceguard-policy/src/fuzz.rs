@@ -82,7 +82,7 @@ impl Bytes<'_> {
 
     /// Either a vocabulary word or a short run of the input itself.
     fn text(&mut self, vocabulary: &[&str]) -> String {
-        if self.byte() % 4 == 0 {
+        if self.byte().is_multiple_of(4) {
             let len = usize::from(self.byte() % 24);
             let bytes: Vec<u8> = (0..len).map(|_| self.byte()).collect();
             String::from_utf8_lossy(&bytes).into_owned()
@@ -92,7 +92,7 @@ impl Bytes<'_> {
     }
 
     fn opt_text(&mut self, vocabulary: &[&str]) -> Option<String> {
-        (self.byte() % 3 != 0).then(|| self.text(vocabulary))
+        (!self.byte().is_multiple_of(3)).then(|| self.text(vocabulary))
     }
 }
 
@@ -113,7 +113,10 @@ fn request(seed: &[u8], identity: &str) -> RequestContext {
         action: b.text(ACTIONS),
         principal_arn: principal_arn.to_owned(),
         principal_account: principal_account.to_owned(),
-        service_principal: (b.byte() % 8 == 0).then(|| "cognito-idp.amazonaws.com".to_owned()),
+        service_principal: b
+            .byte()
+            .is_multiple_of(8)
+            .then(|| "cognito-idp.amazonaws.com".to_owned()),
         identity_arn: identity.to_owned(),
         recipients,
         from_address: b.text(ADDRESSES),
@@ -122,7 +125,7 @@ fn request(seed: &[u8], identity: &str) -> RequestContext {
         api_version: b.text(&["1", "2", "3"]),
         source_ip,
         current_time: DateTime::from_timestamp(secs, 0).unwrap_or_default(),
-        secure_transport: b.byte() % 2 == 0,
+        secure_transport: b.byte().is_multiple_of(2),
         user_agent: b.opt_text(&["aws-cli/2.15.0", "Boto3/1.34"]),
         source_account: b.opt_text(&["111122223333", "444455556666"]),
         source_arn: b.opt_text(&[
@@ -134,8 +137,9 @@ fn request(seed: &[u8], identity: &str) -> RequestContext {
 }
 
 /// Runs one fuzz input: parse as a policy, evaluate against a request derived from the bytes,
-/// and check the invariants listed in the module docs. Panics on a violated invariant.
-pub fn fuzz_one(data: &[u8]) {
+/// and check the invariants listed in the module docs. Panics on a violated invariant; returns
+/// whether the document was accepted as a policy.
+pub fn fuzz_one(data: &[u8]) -> bool {
     let (doc, seed) = match data.iter().position(|&b| b == 0xFF) {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, data),
@@ -153,7 +157,7 @@ pub fn fuzz_one(data: &[u8]) {
             assert!(!err.message.is_empty());
             let ses = SesError::from(err);
             assert_eq!(ses.code, ErrorCode::InvalidPolicy);
-            return;
+            return false;
         }
     };
     assert!(text.len() <= MAX_POLICY_SIZE, "over-size policy accepted");
@@ -198,6 +202,7 @@ pub fn fuzz_one(data: &[u8]) {
         decide(&reversed, &ctx, OWNER).reason,
         Reason::ExplicitDeny(_)
     ));
+    true
 }
 
 #[cfg(test)]
@@ -210,9 +215,9 @@ mod tests {
         let mut input = doc.to_vec();
         input.push(0xFF);
         input.extend_from_slice(&[1, 2, 3, 4, 5]);
-        fuzz_one(&input);
-        fuzz_one(b"");
-        fuzz_one(&[0xFF; 10]);
-        fuzz_one(&vec![b' '; MAX_POLICY_SIZE + 1]);
+        assert!(fuzz_one(&input));
+        assert!(!fuzz_one(b""));
+        assert!(!fuzz_one(&[0xFF; 10]));
+        assert!(!fuzz_one(&vec![b' '; MAX_POLICY_SIZE + 1]));
     }
 }

@@ -37,7 +37,7 @@ pub use eval::{
 };
 #[doc(hidden)]
 pub use fuzz::fuzz_one;
-pub use policy::{Effect, Policy, StatementInfo, supported_condition_keys};
+pub use policy::{Effect, Policy, StatementInfo, declared_resource, supported_condition_keys};
 
 /// At most this many policies per identity (ses-spec §4.5); the store enforces it.
 pub const MAX_POLICIES_PER_IDENTITY: usize = 20;

@@ -247,17 +247,16 @@ impl Policy {
                         c.key_text, c.operator
                     ));
                 }
-                if c.operator.contains("Like") {
-                    if let Some(v) = c
+                if c.operator.contains("Like")
+                    && let Some(v) = c
                         .values
                         .iter()
-                        .find(|v| v.contains(".*") || v.contains('+'))
-                    {
-                        out.push(format!(
-                            "{}: '{v}' is not a regex: only * and ? are wildcards, '.' and '+' match themselves ({at})",
-                            c.key_text
-                        ));
-                    }
+                        .find(|v| v.contains(".*") || v.contains(".+"))
+                {
+                    out.push(format!(
+                        "{}: '{v}' is not a regex: only * and ? are wildcards, '.' and '+' are literal ({at})",
+                        c.key_text
+                    ));
                 }
                 if c.key().is_multi_valued()
                     && !c.operator.starts_with("ForAnyValue:")
@@ -480,7 +479,50 @@ fn parse_resource(
     Ok(arn.clone())
 }
 
+/// The `Resource` the document's first statement names, if it can be read at all.
+///
+/// For tools that get a document without its identity (`policy test --policy FILE`,
+/// `policy lint FILE`): parse it against the resource it declares, and every other statement
+/// must then name the same one.
+pub fn declared_resource(document: &str) -> Option<String> {
+    let Json::Object(members) = Json::parse(document).ok()? else {
+        return None;
+    };
+    let statement = members.into_iter().find(|(n, _)| n == "Statement")?.1;
+    let first = match statement {
+        Json::Array(items) => items.into_iter().next()?,
+        one => one,
+    };
+    let Json::Object(members) = first else {
+        return None;
+    };
+    match members.into_iter().find(|(n, _)| n == "Resource")?.1 {
+        Json::String(s) => Some(s),
+        Json::Array(items) => match items.into_iter().next()? {
+            Json::String(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Every supported condition key name, canonical spelling (for help texts).
 pub fn supported_condition_keys() -> impl Iterator<Item = &'static str> {
     ConditionKey::ALL.into_iter().map(ConditionKey::name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_resource_reads_the_first_statement() {
+        let id = "arn:aws:ses:eu-west-1:111122223333:identity/shop.example";
+        let one = format!(r#"{{"Statement":{{"Effect":"Allow","Resource":"{id}"}}}}"#);
+        assert_eq!(declared_resource(&one).as_deref(), Some(id));
+        let list = format!(r#"{{"Statement":[{{"Resource":["{id}"]}},{{"Resource":"x"}}]}}"#);
+        assert_eq!(declared_resource(&list).as_deref(), Some(id));
+        assert_eq!(declared_resource(r#"{"Statement":[{}]}"#), None);
+        assert_eq!(declared_resource("not json"), None);
+    }
 }

@@ -428,3 +428,33 @@ fn minified_keeps_member_order_and_drops_whitespace() {
         format!(r#"{{"Version":"2012-10-17","Statement":{{"Sid":"S",{OK}}}}}"#)
     );
 }
+
+#[test]
+fn lint_warnings_point_at_likely_mistakes() {
+    let doc = stmt(&format!(
+        r#""Effect":"Allow","Principal":"*","Action":"ses:SendEmail","Resource":"{ID}","Condition":{{"StringEquals":{{"ses:FromAddress":"*@shop.example"}},"StringLike":{{"ses:FeedbackAddress":"marketing+.*@example.com"}},"ForAllValues:StringLike":{{"ses:Recipients":"*@partner.example"}}}}"#
+    ));
+    let p = parse(&doc).expect("SES accepts all of these");
+    assert_eq!(
+        p.warnings(),
+        [
+            r#"ses:FromAddress: StringEquals compares '*@shop.example' literally; use StringLike for wildcards (statement 0, Sid "S")"#,
+            r#"ses:FeedbackAddress: 'marketing+.*@example.com' is not a regex: only * and ? are wildcards, '.' and '+' are literal (statement 0, Sid "S")"#,
+            r#"ForAllValues:StringLike under Allow is also true when ses:Recipients is missing or empty; add a Null condition (statement 0, Sid "S")"#,
+        ]
+    );
+    let clean = with_condition(
+        r#"{"ForAllValues:StringLike":{"ses:Recipients":"*@partner.example"},"Null":{"ses:Recipients":"false"},"StringLike":{"ses:FromAddress":"news+*@shop.example"}}"#,
+    );
+    assert_eq!(
+        parse(&clean).expect("valid").warnings(),
+        Vec::<String>::new()
+    );
+    let bare = with_condition(r#"{"StringLike":{"ses:Recipients":"*@example.com"}}"#);
+    assert_eq!(
+        parse(&bare).expect("valid").warnings(),
+        [
+            r#"ses:Recipients is multi-valued: write ForAnyValue:StringLike or ForAllValues:StringLike (statement 0, Sid "S")"#
+        ]
+    );
+}
