@@ -241,7 +241,9 @@ impl Store {
     /// Answers whether the database can be read now (the health check).
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_read!(&self.inner.db, pool, DB => {
-            let _: i64 = sqlx::query_scalar("SELECT 1").fetch_one(pool).await?;
+            let _: i64 = sqlx::query_scalar("SELECT CAST(1 AS BIGINT)")
+                .fetch_one(pool)
+                .await?;
             Ok(())
         })
     }

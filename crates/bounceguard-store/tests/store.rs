@@ -1087,3 +1087,13 @@ async fn bench_group_commit_200() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn ping_answers_on_both_backends() {
+    each_backend(|url| async move {
+        let store = Store::open(&url).await.expect("open");
+        store.ping().await.expect("ping");
+        store.close().await;
+    })
+    .await;
+}

@@ -69,6 +69,9 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
+    for name in &config.ignored_env {
+        tracing::warn!("ignoring environment variable {name}: it names no configuration key");
+    }
     runtime.block_on(async move {
         let store = bounceguard_store::Store::open(&config.database)
             .await

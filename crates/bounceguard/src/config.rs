@@ -17,6 +17,9 @@ pub const ENV_PREFIX: &str = "BOUNCEGUARD_";
 /// so `BOUNCEGUARD_ACCOUNT_ID=000000000000` stays a string of twelve zeros.
 const STRING_KEYS: &[&str] = &["listen", "database", "account_id", "region", "auth"];
 
+/// Top-level keys whose environment override takes TOML syntax (arrays, inline tables).
+const TOML_KEYS: &[&str] = &["identities", "credentials", "quota", "delivery"];
+
 /// The whole configuration of one server.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +52,9 @@ pub struct Config {
     /// How mail decided `deliver` leaves.
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
+    #[serde(skip)]
+    pub ignored_env: Vec<String>,
 }
 
 /// How requests are authenticated.
@@ -146,6 +152,7 @@ impl Config {
     /// Parses TOML text, then applies `BOUNCEGUARD_<KEY>` overrides from `env`.
     pub fn from_toml_and_env(text: &str, env: &HashMap<String, String>) -> anyhow::Result<Self> {
         let mut table: toml::Table = text.parse().context("parsing config TOML")?;
+        let mut ignored = Vec::new();
         for (name, value) in env {
             let Some(key) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
@@ -153,6 +160,9 @@ impl Config {
             let key = key.to_ascii_lowercase();
             let value = if STRING_KEYS.contains(&key.as_str()) {
                 toml::Value::String(value.clone())
+            } else if !TOML_KEYS.contains(&key.as_str()) {
+                ignored.push(name.clone());
+                continue;
             } else {
                 // Other keys take TOML syntax: numbers, booleans, arrays, inline tables.
                 let doc: toml::Table = format!("v = {value}")
@@ -164,9 +174,11 @@ impl Config {
             };
             table.insert(key, value);
         }
-        let config: Config = table
+        let mut config: Config = table
             .try_into()
             .context("invalid configuration (see README, Configuration)")?;
+        ignored.sort();
+        config.ignored_env = ignored;
         config.validate()?;
         Ok(config)
     }
@@ -242,9 +254,13 @@ mod tests {
                 ("BOUNCEGUARD_LISTEN", "127.0.0.1:9999"),
                 ("BOUNCEGUARD_ACCOUNT_ID", "000000000042"),
                 ("UNRELATED", "x"),
+                ("BOUNCEGUARD_BIN", "/usr/bin/bounceguard"),
+                ("BOUNCEGUARD_IDENTITIES", "[\"a.example\", \"b@c.example\"]"),
             ]),
         )
         .expect("config");
+        assert_eq!(c.ignored_env, vec!["BOUNCEGUARD_BIN".to_string()]);
+        assert_eq!(c.identities, vec!["a.example", "b@c.example"]);
         assert_eq!(c.region, "ap-northeast-1");
         assert_eq!(c.account_id, "000000000042");
         assert_eq!(c.listen.port(), 9999);

@@ -36,6 +36,7 @@
 //!   0–1000; a page of 0 is refused because it could never advance).
 
 mod encode;
+pub mod insights;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
