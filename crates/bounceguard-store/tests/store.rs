@@ -1041,53 +1041,6 @@ fn database_url_replaces_only_the_database_name() {
     assert_eq!(database_url("postgres://h:1", "x"), "postgres://h:1/x");
 }
 
-/// Informative timing, not an assertion: `cargo test -p bounceguard-store --release -- --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "timing run"]
-async fn bench_group_commit_200() {
-    each_backend(|url| async move {
-        let store = Store::open(&url).await.unwrap();
-        let mut times = Vec::new();
-        for round in 0..11 {
-            let started = Instant::now();
-            let tasks: Vec<_> = (0..200)
-                .map(|i| {
-                    let store = store.clone();
-                    let mut m = message(
-                        &format!("bench-{round}-{i}"),
-                        TEN_AM + i,
-                        "sender@example.com",
-                        vec![
-                            recipient(&format!("to-{i}@example.net"), "to", true, true),
-                            recipient(&format!("cc-{i}@example.net"), "cc", true, true),
-                        ],
-                    );
-                    m.raw = vec![b'x'; 4096];
-                    tokio::spawn(async move { store.record_send(m).await })
-                })
-                .collect();
-            for task in tasks {
-                task.await.unwrap().unwrap();
-            }
-            if round > 0 {
-                times.push(started.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "{:?}: 200 concurrent sends (4 KiB, 2 recipients): min {:.1} ms, median {:.1} ms, max {:.1} ms; {} commits for {} messages",
-            store.backend(),
-            times[0],
-            times[times.len() / 2],
-            times[times.len() - 1],
-            store.commit_count(),
-            store.writer_stats().messages
-        );
-        store.close().await;
-    })
-    .await;
-}
-
 #[tokio::test]
 async fn ping_answers_on_both_backends() {
     each_backend(|url| async move {
