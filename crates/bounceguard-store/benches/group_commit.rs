@@ -60,12 +60,17 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut targets = vec![("sqlite", format!("sqlite://{}/bench.db", dir.path().display()))];
+    let mut targets = vec![(
+        "sqlite",
+        format!("sqlite://{}/bench.db", dir.path().display()),
+    )];
     if let Ok(url) = std::env::var("BENCH_POSTGRES_URL") {
         targets.push(("postgres", url));
     }
     let mut group = c.benchmark_group("group_commit_200_concurrent_sends");
-    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(10));
     for (name, url) in targets {
         let store = runtime.block_on(Store::open(&url)).expect("open store");
         group.bench_function(name, |b| {
