@@ -291,6 +291,64 @@ pub enum Operation {
     },
     /// v2 GetAccount.
     GetAccount,
+    /// v1 PutIdentityPolicy: create or replace a sending-authorization policy.
+    PutIdentityPolicy {
+        /// The identity, as a name or an identity ARN.
+        identity: String,
+        /// The policy's name.
+        policy_name: String,
+        /// The policy document (JSON).
+        policy: String,
+    },
+    /// v1 GetIdentityPolicies: the named policies of an identity.
+    GetIdentityPolicies {
+        /// The identity, as a name or an identity ARN.
+        identity: String,
+        /// The names asked for (at most 20).
+        policy_names: Vec<String>,
+    },
+    /// v1 ListIdentityPolicies: the names of an identity's policies.
+    ListIdentityPolicies {
+        /// The identity, as a name or an identity ARN.
+        identity: String,
+    },
+    /// v1 DeleteIdentityPolicy: remove a policy (succeeds when it is absent).
+    DeleteIdentityPolicy {
+        /// The identity, as a name or an identity ARN.
+        identity: String,
+        /// The policy's name.
+        policy_name: String,
+    },
+    /// v2 CreateEmailIdentityPolicy: add a policy under a new name.
+    CreateEmailIdentityPolicy {
+        /// The identity.
+        identity: String,
+        /// The policy's name.
+        policy_name: String,
+        /// The policy document (JSON).
+        policy: String,
+    },
+    /// v2 GetEmailIdentityPolicies: every policy of an identity.
+    GetEmailIdentityPolicies {
+        /// The identity.
+        identity: String,
+    },
+    /// v2 UpdateEmailIdentityPolicy: replace an existing policy.
+    UpdateEmailIdentityPolicy {
+        /// The identity.
+        identity: String,
+        /// The policy's name.
+        policy_name: String,
+        /// The policy document (JSON).
+        policy: String,
+    },
+    /// v2 DeleteEmailIdentityPolicy: remove an existing policy.
+    DeleteEmailIdentityPolicy {
+        /// The identity.
+        identity: String,
+        /// The policy's name.
+        policy_name: String,
+    },
 }
 
 impl Operation {
@@ -310,6 +368,14 @@ impl Operation {
             Self::ListEmailIdentities { .. } => "ListEmailIdentities",
             Self::DeleteEmailIdentity { .. } => "DeleteEmailIdentity",
             Self::GetAccount => "GetAccount",
+            Self::PutIdentityPolicy { .. } => "PutIdentityPolicy",
+            Self::GetIdentityPolicies { .. } => "GetIdentityPolicies",
+            Self::ListIdentityPolicies { .. } => "ListIdentityPolicies",
+            Self::DeleteIdentityPolicy { .. } => "DeleteIdentityPolicy",
+            Self::CreateEmailIdentityPolicy { .. } => "CreateEmailIdentityPolicy",
+            Self::GetEmailIdentityPolicies { .. } => "GetEmailIdentityPolicies",
+            Self::UpdateEmailIdentityPolicy { .. } => "UpdateEmailIdentityPolicy",
+            Self::DeleteEmailIdentityPolicy { .. } => "DeleteEmailIdentityPolicy",
         }
     }
 }
@@ -319,7 +385,7 @@ impl Operation {
 pub enum Output {
     /// Send: the SES MessageId.
     MessageId(String),
-    /// VerifyEmailIdentity, DeleteIdentity, DeleteEmailIdentity: nothing to say.
+    /// VerifyEmailIdentity, DeleteIdentity, DeleteEmailIdentity and the policy writes: nothing to say.
     Empty,
     /// VerifyDomainIdentity: the token to publish in DNS.
     VerificationToken(String),
@@ -340,6 +406,10 @@ pub enum Output {
     EmailIdentity(Identity),
     /// GetAccount.
     Account(Account),
+    /// GetIdentityPolicies, GetEmailIdentityPolicies: `(policy name, document)` pairs.
+    Policies(Vec<(String, String)>),
+    /// ListIdentityPolicies: policy names.
+    PolicyNames(Vec<String>),
 }
 
 /// The account's sending quota (GetSendQuota, GetAccount's `SendQuota`).

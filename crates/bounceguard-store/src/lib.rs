@@ -29,6 +29,7 @@ pub use model::{
     IdentityRecord, MessageQuery, MessageSummary, NewMessage, NewRecipient, RecipientRecord,
     StatisticsBucket, StoredMessage, WriterStats,
 };
+pub use policies::{PolicyRecord, PolicyWrite, PolicyWriteOutcome};
 
 /// Page size of [`Store::list_messages`] when [`MessageQuery::limit`] is 0.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -111,6 +112,8 @@ macro_rules! with_write {
         }
     };
 }
+
+mod policies;
 
 /// Handle to the store. Cheap to clone; all clones share the pools and the writer task.
 #[derive(Clone)]

@@ -1,4 +1,4 @@
-//! The command line: `bounceguard serve [--config FILE]`.
+//! The command line: `bounceguard serve [--config FILE]`, `bounceguard policy test|lint …`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -38,11 +38,20 @@ pub enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Test and lint SES sending-authorization policies offline (no server needed).
+    Policy {
+        /// What to do with the policies.
+        #[command(subcommand)]
+        command: crate::policy_tool::PolicyCommand,
+    },
 }
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let config = match Cli::parse().command {
+        Command::Serve { config } => config,
+        Command::Policy { command } => return crate::policy_tool::run(command),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -50,10 +59,7 @@ pub fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = match cli.command {
-        Command::Serve { config } => serve(config),
-    };
-    match result {
+    match serve(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bounceguard: {e:#}");

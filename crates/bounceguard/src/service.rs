@@ -19,6 +19,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::config::Config;
 
+pub mod authorization;
+
 /// Milliseconds in a day.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -33,6 +35,8 @@ pub struct Gateway {
     /// Verified identities seen so far; a miss falls back to the store, so an identity added by
     /// another instance or the CLI is found too.
     verified: RwLock<HashSet<String>>,
+    /// Compiled sending-authorization policies per identity (see [`authorization`]).
+    policies: authorization::PolicyCache,
 }
 
 /// The current time in milliseconds since the epoch (the one clock read of the send path).
@@ -52,6 +56,7 @@ impl Gateway {
             config,
             store,
             verified: RwLock::new(HashSet::new()),
+            policies: authorization::PolicyCache::default(),
         };
         let now = now_ms();
         for name in gateway.config.identities.clone() {
@@ -170,6 +175,54 @@ impl Gateway {
                         .collect(),
                 ))
             }
+            Operation::PutIdentityPolicy {
+                identity,
+                policy_name,
+                policy,
+            } => {
+                self.put_identity_policy(&identity, &policy_name, &policy)
+                    .await
+            }
+            Operation::GetIdentityPolicies {
+                identity,
+                policy_names,
+            } => self.get_identity_policies(&identity, &policy_names).await,
+            Operation::ListIdentityPolicies { identity } => {
+                self.list_identity_policies(&identity).await
+            }
+            Operation::DeleteIdentityPolicy {
+                identity,
+                policy_name,
+            } => {
+                self.delete_identity_policy(&identity, &policy_name, false)
+                    .await
+            }
+            Operation::CreateEmailIdentityPolicy {
+                identity,
+                policy_name,
+                policy,
+            } => {
+                self.create_email_identity_policy(&identity, &policy_name, &policy)
+                    .await
+            }
+            Operation::GetEmailIdentityPolicies { identity } => {
+                self.get_email_identity_policies(&identity).await
+            }
+            Operation::UpdateEmailIdentityPolicy {
+                identity,
+                policy_name,
+                policy,
+            } => {
+                self.update_email_identity_policy(&identity, &policy_name, &policy)
+                    .await
+            }
+            Operation::DeleteEmailIdentityPolicy {
+                identity,
+                policy_name,
+            } => {
+                self.delete_identity_policy(&identity, &policy_name, true)
+                    .await
+            }
             Operation::GetAccount => Ok(Output::Account(Account {
                 enforcement_status: "HEALTHY".into(),
                 production_access_enabled: true,
@@ -197,6 +250,7 @@ impl Gateway {
     /// and answers its SES MessageId.
     async fn send(&self, request: SendRequest, caller: &Caller) -> Result<String, SesError> {
         self.check_verified(&request).await?;
+        self.authorize(&request, caller).await?;
         let now = now_ms();
         let message_id = ids::message_id(now, Uuid::new_v4());
         let subject = match &request.content {
@@ -318,6 +372,7 @@ impl Gateway {
         };
         self.store.put_identity(&record).await?;
         let stored = self.store.get_identity(&key).await?.unwrap_or(record);
+        self.identity_created(&key);
         if let Ok(mut set) = self.verified.write() {
             set.insert(key);
         }
@@ -329,6 +384,7 @@ impl Gateway {
         if let Ok(mut set) = self.verified.write() {
             set.remove(&key);
         }
+        self.identity_deleted(&key).await?;
         self.store.delete_identity(&key).await.map_err(store_error)
     }
 

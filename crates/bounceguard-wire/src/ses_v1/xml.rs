@@ -7,7 +7,9 @@
 //! `resultWrapper` of each operation, VerifyEmailAddress having no output (so no Result element),
 //! `ListIdentitiesResponse` (Identities, NextToken), `IdentityVerificationAttributes`
 //! (VerificationStatus, VerificationToken), `SendDataPoint` (Timestamp, DeliveryAttempts,
-//! Bounces, Complaints, Rejects). GetSendQuota follows the order of AWS's sample in ses-spec §1.5
+//! Bounces, Complaints, Rejects), `GetIdentityPoliciesResult` (`Policies`, a map written as
+//! `entry`/`key`/`value` as in ses-spec §1.7), `ListIdentityPoliciesResult` (`PolicyNames`, a
+//! `member` list). GetSendQuota follows the order of AWS's sample in ses-spec §1.5
 //! (SentLast24Hours, Max24HourSend, MaxSendRate); clients read fields by name.
 //!
 //! Text is escaped for `<`, `>` and `&` (quotes need no escaping in element text), and
@@ -101,8 +103,35 @@ fn write_result(xml: &mut Xml, output: &Output) -> io::Result<()> {
         Output::VerificationAttributes(identities) => write_verification(xml, identities),
         Output::SendQuota(quota) => write_quota(xml, quota),
         Output::SendStatistics(points) => write_statistics(xml, points),
+        Output::Policies(policies) => write_policies(xml, policies),
+        Output::PolicyNames(names) => {
+            if names.is_empty() {
+                xml.empty("PolicyNames")
+            } else {
+                xml.open("PolicyNames")?;
+                for name in names {
+                    xml.leaf("member", name)?;
+                }
+                xml.close("PolicyNames")
+            }
+        }
         Output::Empty | Output::EmailIdentity(_) | Output::Account(_) => Ok(()),
     }
+}
+
+/// `<Policies><entry><key>name</key><value>document</value></entry>…</Policies>` (ses-spec §1.7).
+fn write_policies(xml: &mut Xml, policies: &[(String, String)]) -> io::Result<()> {
+    if policies.is_empty() {
+        return xml.empty("Policies");
+    }
+    xml.open("Policies")?;
+    for (name, document) in policies {
+        xml.open("entry")?;
+        xml.leaf("key", name)?;
+        xml.leaf("value", document)?;
+        xml.close("entry")?;
+    }
+    xml.close("Policies")
 }
 
 fn write_verification(xml: &mut Xml, identities: &[Identity]) -> io::Result<()> {

@@ -9,6 +9,8 @@
 //! - No custom MAIL FROM: `MailFromAttributes` is `{"BehaviorOnMxFailure":"USE_DEFAULT_VALUE"}`
 //!   (the model marks all three members required, but SDKs accept the partial form, which
 //!   other SES emulators also send).
+//! - GetEmailIdentityPolicies answers `{"Policies":{"name":"<document as a JSON string>"}}`
+//!   (ses-spec §2.2); Create/Update/DeleteEmailIdentityPolicy answer `{}`.
 //! - A `MessageId` output is `{"MessageId":…}` whatever the operation name, so a v2 raw send
 //!   (whose [`bounceguard_core::Operation::name`] is `SendRawEmail`) encodes correctly.
 
@@ -115,6 +117,13 @@ struct GetAccountResponse<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetEmailIdentityPoliciesResponse<'a> {
+    /// Policy name → document (a JSON string, not an object), sorted by name.
+    policies: std::collections::BTreeMap<&'a str, &'a str>,
+}
+
+#[derive(Serialize)]
 struct ErrorBody<'a> {
     message: &'a str,
 }
@@ -139,6 +148,12 @@ pub fn encode_output(op_name: &str, output: &Output) -> Vec<u8> {
             next_token: next_token.as_deref(),
         }),
         Output::Account(account) => serde_json::to_vec(&get_account(account)),
+        Output::Policies(policies) => serde_json::to_vec(&GetEmailIdentityPoliciesResponse {
+            policies: policies
+                .iter()
+                .map(|(name, document)| (name.as_str(), document.as_str()))
+                .collect(),
+        }),
         // Empty (DeleteEmailIdentity) and the v1-only outputs: no members.
         _ => serde_json::to_vec(&Empty {}),
     };

@@ -3,13 +3,16 @@
 //! - `GET /api/v1/messages` (newest first; `limit`, `before`, `to`, `from`, `id` filters),
 //!   `GET /api/v1/messages/{id}`, `GET /api/v1/messages/{id}/raw`, `DELETE /api/v1/messages[/{id}]`.
 //! - LocalStack's `GET /_aws/ses` (filters `id`, `email`) and `DELETE /_aws/ses[?id=]`, in
-//!   LocalStack's JSON shape, which existing test helpers already speak.
+//!   LocalStack's JSON shape, which existing test helpers already speak. Sends denied by a
+//!   sending-authorization policy are left out there: LocalStack lists only sent mail.
+//! - `POST /api/v1/policy/simulate`: the what-if tester over HTTP (see
+//!   [`crate::policy_tool::simulate`]).
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use bounceguard_store::{MessageQuery, MessageSummary, RecipientRecord, StoredMessage};
 use chrono::{DateTime, SecondsFormat, Utc};
 use http::{HeaderValue, StatusCode, header};
@@ -32,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/messages/{id}", get(show).delete(delete_one))
         .route("/api/v1/messages/{id}/raw", get(raw))
         .route("/_aws/ses", get(localstack_list).delete(localstack_delete))
+        .route("/api/v1/policy/simulate", post(simulate))
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,9 +94,24 @@ impl<'a> From<&'a StoredMessage> for Listed<'a> {
     }
 }
 
+/// The decision shared by every recipient (`deliver`, `deny`, …), or `mixed`.
+fn decision(recipients: &[RecipientRecord]) -> &str {
+    match recipients.split_first() {
+        None => "none",
+        Some((first, rest)) if rest.iter().all(|r| r.decision == first.decision) => &first.decision,
+        Some(_) => "mixed",
+    }
+}
+
+/// Whether a sending-authorization policy refused the whole message (nothing was sent).
+fn denied(recipients: &[RecipientRecord]) -> bool {
+    !recipients.is_empty() && recipients.iter().all(|r| r.decision == "deny")
+}
+
 fn summary_json<'a>(m: impl Into<Listed<'a>>) -> Value {
     let m = m.into();
     json!({
+        "decision": decision(m.recipients),
         "id": m.id,
         "from": m.source,
         "to": addresses(m.recipients, &["to", "envelope"]),
@@ -240,7 +259,7 @@ async fn localstack_list(
     };
     let region = state.gateway.config().region.clone();
     let mut messages = Vec::with_capacity(summaries.len());
-    for summary in summaries.iter().rev() {
+    for summary in summaries.iter().rev().filter(|s| !denied(&s.recipients)) {
         let message = match load(&state, &summary.id).await {
             Ok(message) => message,
             Err(_) => continue, // deleted meanwhile
@@ -274,6 +293,16 @@ async fn localstack_list(
         messages.push(entry);
     }
     Json(json!({ "messages": messages })).into_response()
+}
+
+/// `POST /api/v1/policy/simulate`: `{"policies":[{"name","document"}],"request":{…}}` →
+/// the evaluation with its trace; 400 with `message` (and `policy`) when the input is refused.
+async fn simulate(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let account = state.gateway.config().account_id.clone();
+    match crate::policy_tool::simulate(&body, &account) {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => (StatusCode::BAD_REQUEST, Json(error)).into_response(),
+    }
 }
 
 async fn localstack_delete(

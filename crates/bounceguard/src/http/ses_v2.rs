@@ -23,6 +23,16 @@ pub fn routes() -> Router<AppState> {
             get(get_email_identity).delete(delete_email_identity),
         )
         .route(
+            "/v2/email/identities/{identity}/policies",
+            get(get_email_identity_policies),
+        )
+        .route(
+            "/v2/email/identities/{identity}/policies/{policy}",
+            post(create_email_identity_policy)
+                .put(update_email_identity_policy)
+                .delete(delete_email_identity_policy),
+        )
+        .route(
             "/v2/email/list-identities",
             post(list_email_identities_json),
         )
@@ -98,6 +108,50 @@ async fn delete_email_identity(
 ) -> Response {
     run(&state, request, move |_, _| {
         ses_v2::delete_email_identity(&identity)
+    })
+    .await
+}
+
+async fn get_email_identity_policies(
+    State(state): State<AppState>,
+    Path(identity): Path<String>,
+    request: Request,
+) -> Response {
+    run(&state, request, move |_, _| {
+        ses_v2::get_email_identity_policies(&identity)
+    })
+    .await
+}
+
+async fn create_email_identity_policy(
+    State(state): State<AppState>,
+    Path((identity, policy)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    run(&state, request, move |body, _| {
+        ses_v2::create_email_identity_policy(&identity, &policy, body)
+    })
+    .await
+}
+
+async fn update_email_identity_policy(
+    State(state): State<AppState>,
+    Path((identity, policy)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    run(&state, request, move |body, _| {
+        ses_v2::update_email_identity_policy(&identity, &policy, body)
+    })
+    .await
+}
+
+async fn delete_email_identity_policy(
+    State(state): State<AppState>,
+    Path((identity, policy)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    run(&state, request, move |_, _| {
+        ses_v2::delete_email_identity_policy(&identity, &policy)
     })
     .await
 }

@@ -18,6 +18,8 @@ use tokio::sync::oneshot;
 pub const ACCESS_KEY: &str = "AKIDBOUNCEGUARDTEST1";
 pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 pub const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/member-service";
+/// The account of [`PRINCIPAL`], and of the gateway [`TestServer::signed`] starts.
+pub const ACCOUNT: &str = "123456789012";
 
 /// A running server.
 pub struct TestServer {
@@ -80,10 +82,11 @@ impl TestServer {
         Self::start("identities = [\"sender@shop.example\"]\n").await
     }
 
-    /// Starts a SigV4-enforcing server with one credential and `shop.example` verified.
+    /// Starts a SigV4-enforcing server with one credential and `shop.example` verified; the
+    /// credential's principal is in the gateway's account ([`ACCOUNT`]).
     pub async fn signed() -> TestServer {
         Self::start(&format!(
-            "identities = [\"shop.example\"]\n[[credentials]]\naccess_key_id = \"{ACCESS_KEY}\"\nsecret_access_key = \"{SECRET_KEY}\"\nprincipal = \"{PRINCIPAL}\"\n"
+            "account_id = \"{ACCOUNT}\"\nidentities = [\"shop.example\"]\n[[credentials]]\naccess_key_id = \"{ACCESS_KEY}\"\nsecret_access_key = \"{SECRET_KEY}\"\nprincipal = \"{PRINCIPAL}\"\n"
         ))
         .await
     }
