@@ -3,93 +3,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::future::Future;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use bounceguard_store::{
     Backend, IdentityRecord, MessageQuery, NewMessage, NewRecipient, RecipientRecord,
     StatisticsBucket, Store, StoreError,
 };
+
+mod common;
+
 use sqlx::Connection;
 
-// ---------------------------------------------------------------- harness
-
-/// Runs `body` with a SQLite URL (a temp file in a not-yet-existing directory), then with a
-/// fresh PostgreSQL database created on `TEST_DATABASE_URL` (dropped afterwards, also when the
-/// body panics). Without `TEST_DATABASE_URL` the PostgreSQL half is skipped, or fails under `CI`.
-async fn each_backend<F, Fut>(body: F)
-where
-    F: Fn(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/nested/dir/store.db", dir.path().display());
-    if let Err(panic) = tokio::spawn(body(url)).await {
-        std::panic::resume_unwind(panic.into_panic());
-    }
-    drop(dir);
-
-    let Some(admin_url) = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "TEST_DATABASE_URL is unset but CI is set: the PostgreSQL half of this test must run in CI"
-            );
-        }
-        eprintln!("skipping postgres: TEST_DATABASE_URL unset");
-        return;
-    };
-    let name = random_database_name();
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let result = tokio::spawn(body(database_url(&admin_url, &name))).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    admin.close().await.unwrap();
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic.into_panic());
-    }
-}
-
-fn random_database_name() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u32(std::process::id());
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    format!("bg_test_{:016x}", hasher.finish())
-}
-
-/// `admin_url` with its database name replaced by `name` (query string kept).
-fn database_url(admin_url: &str, name: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (admin_url, String::new()),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    format!("{}/{name}{query}", &base[..authority_end])
-}
-
-// ---------------------------------------------------------------- fixtures
+use common::{database_url, each_backend};
 
 /// 2026-01-01T10:00:00.000Z in ms: 20454 days * 86 400 000 + 10 h * 3 600 000.
 const TEN_AM: i64 = 20_454 * 86_400_000 + 10 * 3_600_000;

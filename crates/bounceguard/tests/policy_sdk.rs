@@ -37,33 +37,15 @@ const PARTNER_SECRET: &str = "partner/Secret+Key/0123456789abcdefghij";
 const PARTNER: &str = "arn:aws:iam::999988887777:user/partner";
 
 fn v1_as(server: &TestServer, key: &str, secret: &str) -> ses::Client {
-    let config = ses::Config::builder()
-        .behavior_version(ses::config::BehaviorVersion::latest())
-        .region(ses::config::Region::new("us-east-1"))
-        .endpoint_url(server.url())
-        .retry_config(ses::config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            key, secret, None, None, "test",
-        ))
-        .build();
-    ses::Client::from_conf(config)
+    server.ses_v1_as(key, secret, 0)
 }
 
 fn v1(server: &TestServer) -> ses::Client {
-    v1_as(server, ACCESS_KEY, SECRET_KEY)
+    server.ses_v1()
 }
 
 fn v2(server: &TestServer) -> sesv2::Client {
-    let config = sesv2::Config::builder()
-        .behavior_version(sesv2::config::BehaviorVersion::latest())
-        .region(sesv2::config::Region::new("us-east-1"))
-        .endpoint_url(server.url())
-        .retry_config(sesv2::config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            ACCESS_KEY, SECRET_KEY, None, None, "test",
-        ))
-        .build();
-    sesv2::Client::from_conf(config)
+    server.ses_v2()
 }
 
 /// A signed server whose account is [`ACCOUNT`], with a second credential in another account.

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
-
 use aws_sdk_ses as ses;
 use aws_sdk_ses::error::ProvideErrorMetadata;
 use aws_sdk_ses::primitives::Blob;
@@ -14,27 +12,11 @@ use aws_sdk_ses::types::{Body, Content, Destination, IdentityType, Message, RawM
 use common::{ACCESS_KEY, PRINCIPAL, SECRET_KEY, TestServer};
 
 fn client_with(server: &TestServer, access_key: &str, secret: &str, skew: i64) -> ses::Client {
-    let now = if skew >= 0 {
-        SystemTime::now() + Duration::from_secs(skew as u64)
-    } else {
-        SystemTime::now() - Duration::from_secs(skew.unsigned_abs())
-    };
-    let mut builder = ses::Config::builder()
-        .behavior_version(ses::config::BehaviorVersion::latest())
-        .region(ses::config::Region::new("us-east-1"))
-        .endpoint_url(server.url())
-        .retry_config(ses::config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            access_key, secret, None, None, "test",
-        ));
-    if skew != 0 {
-        builder = builder.time_source(aws_smithy_async::time::StaticTimeSource::new(now));
-    }
-    ses::Client::from_conf(builder.build())
+    server.ses_v1_as(access_key, secret, skew)
 }
 
 fn client(server: &TestServer) -> ses::Client {
-    client_with(server, ACCESS_KEY, SECRET_KEY, 0)
+    server.ses_v1()
 }
 
 fn simple_message(subject: &str) -> Message {

@@ -8,19 +8,10 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{
     Body, Content, Destination, EmailContent, IdentityType, Message, RawMessage,
 };
-use common::{ACCESS_KEY, SECRET_KEY, TestServer};
+use common::TestServer;
 
 fn client(server: &TestServer) -> sesv2::Client {
-    let config = sesv2::Config::builder()
-        .behavior_version(sesv2::config::BehaviorVersion::latest())
-        .region(sesv2::config::Region::new("us-east-1"))
-        .endpoint_url(server.url())
-        .retry_config(sesv2::config::retry::RetryConfig::disabled())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            ACCESS_KEY, SECRET_KEY, None, None, "test",
-        ))
-        .build();
-    sesv2::Client::from_conf(config)
+    server.ses_v2()
 }
 
 fn simple(subject: &str) -> EmailContent {

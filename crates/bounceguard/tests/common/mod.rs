@@ -95,6 +95,56 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// The official v1 SDK client for this server, signing with `key`/`secret`; `clock_skew_secs`
+    /// moves the signer's clock (0 = real time). Retries are off so errors surface at once.
+    pub fn ses_v1_as(&self, key: &str, secret: &str, clock_skew_secs: i64) -> aws_sdk_ses::Client {
+        use aws_sdk_ses::config::{BehaviorVersion, Region, retry::RetryConfig};
+        let mut builder = aws_sdk_ses::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.config.region.clone()))
+            .endpoint_url(self.url())
+            .retry_config(RetryConfig::disabled())
+            .credentials_provider(aws_credential_types::Credentials::new(
+                key, secret, None, None, "test",
+            ));
+        if clock_skew_secs != 0 {
+            let skew = std::time::Duration::from_secs(clock_skew_secs.unsigned_abs());
+            let now = std::time::SystemTime::now();
+            let at = if clock_skew_secs > 0 {
+                now + skew
+            } else {
+                now - skew
+            };
+            builder = builder.time_source(aws_smithy_async::time::StaticTimeSource::new(at));
+        }
+        aws_sdk_ses::Client::from_conf(builder.build())
+    }
+
+    /// The official v1 SDK client with the test credential.
+    pub fn ses_v1(&self) -> aws_sdk_ses::Client {
+        self.ses_v1_as(ACCESS_KEY, SECRET_KEY, 0)
+    }
+
+    /// The official v2 SDK client for this server, signing with `key`/`secret`.
+    pub fn ses_v2_as(&self, key: &str, secret: &str) -> aws_sdk_sesv2::Client {
+        use aws_sdk_sesv2::config::{BehaviorVersion, Region, retry::RetryConfig};
+        let config = aws_sdk_sesv2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.config.region.clone()))
+            .endpoint_url(self.url())
+            .retry_config(RetryConfig::disabled())
+            .credentials_provider(aws_credential_types::Credentials::new(
+                key, secret, None, None, "test",
+            ))
+            .build();
+        aws_sdk_sesv2::Client::from_conf(config)
+    }
+
+    /// The official v2 SDK client with the test credential.
+    pub fn ses_v2(&self) -> aws_sdk_sesv2::Client {
+        self.ses_v2_as(ACCESS_KEY, SECRET_KEY)
+    }
+
     /// Stops the server and flushes its store.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
