@@ -39,6 +39,14 @@ pub struct Gateway {
     policies: authorization::PolicyCache,
 }
 
+/// What was decided for one recipient, as it is recorded.
+struct Verdict<'a> {
+    decision: &'a str,
+    reason: &'a str,
+    delivery_attempt: bool,
+    quota: bool,
+}
+
 /// The current time in milliseconds since the epoch (the one clock read of the send path).
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -253,19 +261,48 @@ impl Gateway {
         self.authorize(&request, caller).await?;
         let now = now_ms();
         let message_id = ids::message_id(now, Uuid::new_v4());
-        let subject = match &request.content {
-            Content::Simple(simple) => Some(simple.subject.data.clone()),
-            Content::Raw(_) => None,
-        };
-        let raw = match &request.content {
-            Content::Raw(bytes) => bytes.to_vec(),
-            Content::Simple(_) => bounceguard_wire::mime::build_simple(
-                &request,
-                &format!("<{message_id}@{}.amazonses.com>", self.config.region),
-                now,
+        // Issue 2 has one transport, capture: every recipient is decided `deliver` and the
+        // capture transport keeps it. It counts as a delivery attempt, as SES would count it.
+        let message = self.message_record(
+            &request,
+            caller,
+            message_id.clone(),
+            now,
+            &Verdict {
+                decision: "deliver",
+                reason: "capture transport: stored, not sent",
+                delivery_attempt: true,
+                quota: true,
+            },
+        );
+        self.store.record_send(message).await.map_err(store_error)?;
+        Ok(message_id)
+    }
+
+    /// The stored record of a send: the MIME source (built for simple content), its subject, and
+    /// one row per recipient carrying `verdict` (the same for every recipient so far).
+    fn message_record(
+        &self,
+        request: &SendRequest,
+        caller: &Caller,
+        id: String,
+        now: i64,
+        verdict: &Verdict<'_>,
+    ) -> NewMessage {
+        let (subject, raw) = match &request.content {
+            Content::Raw(bytes) => (
+                bounceguard_wire::mime::summarize(bytes).subject,
+                bytes.to_vec(),
+            ),
+            Content::Simple(simple) => (
+                Some(simple.subject.data.clone()),
+                bounceguard_wire::mime::build_simple(
+                    request,
+                    &format!("<{id}@{}.amazonses.com>", self.config.region),
+                    now,
+                ),
             ),
         };
-        let subject = subject.or_else(|| bounceguard_wire::mime::summarize(&raw).subject);
         let recipients = request
             .recipients
             .iter()
@@ -273,35 +310,29 @@ impl Gateway {
                 address: r.original.clone(),
                 normalized: normalize(&r.mailbox.address),
                 kind: r.kind.as_str().to_string(),
-                // Issue 2 has one transport, capture: every recipient is decided `deliver` and the
-                // capture transport keeps it. It counts as a delivery attempt, as SES would count it.
-                decision: "deliver".to_string(),
-                reason: "capture transport: stored, not sent".to_string(),
-                delivery_attempt: true,
-                quota: true,
+                decision: verdict.decision.to_string(),
+                reason: verdict.reason.to_string(),
+                delivery_attempt: verdict.delivery_attempt,
+                quota: verdict.quota,
             })
             .collect();
-        self.store
-            .record_send(NewMessage {
-                id: message_id.clone(),
-                created_ms: now,
-                api: match request.api {
-                    bounceguard_core::ApiVersion::V1 => "v1",
-                    bounceguard_core::ApiVersion::V2 => "v2",
-                }
-                .to_string(),
-                operation: request.action.operation().to_string(),
-                source: request.from_original.clone(),
-                from_address: request.from.address.clone(),
-                subject,
-                raw,
-                principal: caller.principal.clone(),
-                source_ip: caller.source_ip.map(|ip| ip.to_string()),
-                recipients,
-            })
-            .await
-            .map_err(store_error)?;
-        Ok(message_id)
+        NewMessage {
+            id,
+            created_ms: now,
+            api: match request.api {
+                bounceguard_core::ApiVersion::V1 => "v1",
+                bounceguard_core::ApiVersion::V2 => "v2",
+            }
+            .to_string(),
+            operation: request.action.operation().to_string(),
+            source: request.from_original.clone(),
+            from_address: request.from.address.clone(),
+            subject,
+            raw,
+            principal: caller.principal.clone(),
+            source_ip: caller.source_ip.map(|ip| ip.to_string()),
+            recipients,
+        }
     }
 
     /// SES refuses a sender (and a Return-Path) that is neither a verified address nor in a

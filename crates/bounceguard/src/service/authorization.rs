@@ -37,12 +37,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use bounceguard_core::address::Mailbox;
-use bounceguard_core::{Content, ErrorCode, Output, SendRequest, SesError};
+use bounceguard_core::{ErrorCode, Output, SendRequest, SesError};
 use bounceguard_policy::{Decision, Outcome, Policy, Reason, RequestContext};
-use bounceguard_store::{NewMessage, NewRecipient, PolicyWrite, PolicyWriteOutcome};
+use bounceguard_store::{PolicyWrite, PolicyWriteOutcome};
 use uuid::Uuid;
 
-use super::{Gateway, identity_key, normalize, now_ms, store_error};
+use super::{Gateway, identity_key, now_ms, store_error};
 use crate::auth::Caller;
 
 /// How long a cached identity (its existence and policies) is trusted before it is read again.
@@ -371,49 +371,18 @@ impl Gateway {
     async fn record_denial(&self, request: &SendRequest, caller: &Caller, reason: &str) {
         let now = now_ms();
         let id = format!("denied-{}", Uuid::new_v4());
-        let (subject, raw) = match &request.content {
-            Content::Raw(bytes) => (
-                bounceguard_wire::mime::summarize(bytes).subject,
-                bytes.to_vec(),
-            ),
-            Content::Simple(simple) => (
-                Some(simple.subject.data.clone()),
-                bounceguard_wire::mime::build_simple(
-                    request,
-                    &format!("<{id}@{}.amazonses.com>", self.config.region),
-                    now,
-                ),
-            ),
-        };
-        let message = NewMessage {
+        let message = self.message_record(
+            request,
+            caller,
             id,
-            created_ms: now,
-            api: match request.api {
-                bounceguard_core::ApiVersion::V1 => "v1",
-                bounceguard_core::ApiVersion::V2 => "v2",
-            }
-            .to_string(),
-            operation: request.action.operation().to_string(),
-            source: request.from_original.clone(),
-            from_address: request.from.address.clone(),
-            subject,
-            raw,
-            principal: caller.principal.clone(),
-            source_ip: caller.source_ip.map(|ip| ip.to_string()),
-            recipients: request
-                .recipients
-                .iter()
-                .map(|r| NewRecipient {
-                    address: r.original.clone(),
-                    normalized: normalize(&r.mailbox.address),
-                    kind: r.kind.as_str().to_string(),
-                    decision: "deny".to_string(),
-                    reason: reason.to_string(),
-                    delivery_attempt: false,
-                    quota: false,
-                })
-                .collect(),
-        };
+            now,
+            &super::Verdict {
+                decision: "deny",
+                reason,
+                delivery_attempt: false,
+                quota: false,
+            },
+        );
         if let Err(e) = self.store.record_send(message).await {
             tracing::error!(error = %e, "could not record a denied send");
         }
