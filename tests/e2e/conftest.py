@@ -80,6 +80,9 @@ class Server:
                         return self
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.05)
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.proc = None
         raise AssertionError(f"server did not become healthy: {self.log.read_text()}")
 
     def stop(self, sig=signal.SIGTERM):
