@@ -402,8 +402,10 @@ pub enum Output {
     SendQuota(SendQuota),
     /// GetSendStatistics.
     SendStatistics(Vec<crate::stats::SendDataPoint>),
-    /// CreateEmailIdentity, GetEmailIdentity.
+    /// CreateEmailIdentity.
     EmailIdentity(Identity),
+    /// GetEmailIdentity: the identity and its sending-authorization policies (name, document).
+    EmailIdentityDetails(Identity, Vec<(String, String)>),
     /// GetAccount.
     Account(Account),
     /// GetIdentityPolicies, GetEmailIdentityPolicies: `(policy name, document)` pairs.

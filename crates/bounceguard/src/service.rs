@@ -121,7 +121,17 @@ impl Gateway {
             }
             Operation::GetEmailIdentity { identity } => {
                 match self.find_identity(&identity).await? {
-                    Some(found) => Ok(Output::EmailIdentity(found)),
+                    Some(found) => {
+                        let policies = self
+                            .store
+                            .list_identity_policies(&found.name)
+                            .await
+                            .map_err(store_error)?
+                            .into_iter()
+                            .map(|p| (p.name, p.document))
+                            .collect();
+                        Ok(Output::EmailIdentityDetails(found, policies))
+                    }
                     None => Err(SesError::new(
                         ErrorCode::NotFound,
                         format!("Email identity {identity} does not exist."),

@@ -302,6 +302,20 @@ async fn v2_policy_apis_with_typed_errors() {
     assert!(err.is_already_exists_exception(), "{err:?}");
     assert_eq!(err.message(), Some("Policy <seed> already exists"));
 
+    // GetEmailIdentity carries the identity's policies, as SES's does.
+    let got = v2
+        .get_email_identity()
+        .email_identity("shop.example")
+        .send()
+        .await
+        .expect("get identity");
+    let policies = got.policies().expect("policies");
+    assert_eq!(policies.len(), 1);
+    let stored: serde_json::Value =
+        serde_json::from_str(&policies["seed"]).expect("policy document is JSON");
+    let sent: serde_json::Value = serde_json::from_str(SEED).expect("seed is JSON");
+    assert_eq!(stored, sent);
+
     // One store: v1 sees what v2 wrote.
     let list = v1(&server)
         .list_identity_policies()

@@ -74,7 +74,10 @@ pub fn encode_error(err: &SesError, request_id: &str) -> String {
 fn result_is_empty(output: &Output) -> bool {
     matches!(
         output,
-        Output::Empty | Output::EmailIdentity(_) | Output::Account(_)
+        Output::Empty
+            | Output::EmailIdentity(_)
+            | Output::EmailIdentityDetails(..)
+            | Output::Account(_)
     )
 }
 
@@ -115,7 +118,10 @@ fn write_result(xml: &mut Xml, output: &Output) -> io::Result<()> {
                 xml.close("PolicyNames")
             }
         }
-        Output::Empty | Output::EmailIdentity(_) | Output::Account(_) => Ok(()),
+        Output::Empty
+        | Output::EmailIdentity(_)
+        | Output::EmailIdentityDetails(..)
+        | Output::Account(_) => Ok(()),
     }
 }
 

@@ -61,13 +61,13 @@ struct Empty {}
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GetEmailIdentityResponse {
+struct GetEmailIdentityResponse<'a> {
     identity_type: &'static str,
     feedback_forwarding_status: bool,
     verified_for_sending_status: bool,
     dkim_attributes: DkimAttributes,
     mail_from_attributes: MailFromAttributes,
-    policies: Empty,
+    policies: std::collections::BTreeMap<&'a str, &'a str>,
     tags: [Empty; 0],
     verification_status: &'static str,
 }
@@ -139,7 +139,10 @@ pub fn encode_output(op_name: &str, output: &Output) -> Vec<u8> {
                 dkim_attributes: DKIM,
             })
         }
-        Output::EmailIdentity(identity) => serde_json::to_vec(&get_email_identity(identity)),
+        Output::EmailIdentity(identity) => serde_json::to_vec(&get_email_identity(identity, &[])),
+        Output::EmailIdentityDetails(identity, policies) => {
+            serde_json::to_vec(&get_email_identity(identity, policies))
+        }
         Output::Identities {
             identities,
             next_token,
@@ -169,7 +172,10 @@ pub fn encode_error(err: &SesError) -> (u16, &'static str, Vec<u8>) {
     (err.code.v2_status(), err.code.v2_code(), body)
 }
 
-fn get_email_identity(identity: &Identity) -> GetEmailIdentityResponse {
+fn get_email_identity<'a>(
+    identity: &Identity,
+    policies: &'a [(String, String)],
+) -> GetEmailIdentityResponse<'a> {
     GetEmailIdentityResponse {
         identity_type: identity.identity_type.v2_name(),
         feedback_forwarding_status: true,
@@ -178,7 +184,10 @@ fn get_email_identity(identity: &Identity) -> GetEmailIdentityResponse {
         mail_from_attributes: MailFromAttributes {
             behavior_on_mx_failure: "USE_DEFAULT_VALUE",
         },
-        policies: Empty {},
+        policies: policies
+            .iter()
+            .map(|(name, document)| (name.as_str(), document.as_str()))
+            .collect(),
         tags: [],
         verification_status: "SUCCESS",
     }
