@@ -5,7 +5,9 @@
 #
 # - PostgreSQL server (Debian's `postgresql`), started on a free 127.0.0.1 port in a temp dir;
 #   its URL is exported as TEST_DATABASE_URL for the store tests and the e2e suite.
-# - A Python venv (.venv) with the AWS CLI, boto3, moto and pytest (tests/e2e/requirements.txt).
+# - A Python venv (.venv) with the AWS CLI, boto3, moto, dnslib and pytest
+#   (tests/e2e/requirements.txt).
+# - moto's server on a free 127.0.0.1 port (the stand-in SES upstream), exported as TEST_MOTO_URL.
 # - One release build shared by every suite: `cargo test --release` builds the test binaries and
 #   target/release/bounceguard, which the end-to-end suite then drives.
 # Plain `cargo test` still works alone for everything that needs no outside service.
@@ -46,15 +48,30 @@ run_pg() {
     sh -c "$*"
   fi
 }
-stop_pg() {
+MOTO_PID=
+stop_services() {
+  [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null || true
   run_pg "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -m fast -w stop" >/dev/null 2>&1 || true
   rm -rf "$PG_DIR"
 }
-trap stop_pg EXIT
+trap stop_services EXIT
 log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
 run_pg "'$PG_BIN/initdb' -D '$PG_DIR/data' -A trust -U postgres" >/dev/null
 run_pg "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -l '$PG_DIR/log' -w -o \"-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300\" start" >/dev/null
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+
+# --- moto (SES stand-in upstream) --------------------------------------------------------------
+MOTO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log "starting moto_server on 127.0.0.1:$MOTO_PORT"
+.venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$PG_DIR/moto.log" 2>&1 &
+MOTO_PID=$!
+for _ in $(seq 1 100); do
+  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  sleep 0.1
+done
+export TEST_MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 
 # --- Rust ------------------------------------------------------------------------------------
 log "cargo fmt --check"

@@ -34,14 +34,17 @@ def test_cli_send_email_is_listed_by_the_capture_api(server):
     one = server.get_json(f"/api/v1/messages/{message_id}")
     assert "Your code is 123456" in one["text"]
     assert one["principal"] == PRINCIPAL
-    assert one["recipients"][0]["decision"] == "deliver"
+    # A reserved test domain: captured by the built-in default route, never sent.
+    assert one["recipients"][0]["decision"] == "capture"
+    assert one["recipients"][0]["rule"] == "default:reserved"
 
 
 def test_cli_sesv2_and_quota(server):
     out = server.aws(
         "sesv2", "send-email",
         "--from-email-address", "Shop <no-reply@shop.example>",
-        "--destination", json.dumps({"ToAddresses": ["a@example.org"], "CcAddresses": ["b@example.org"]}),
+        # Not reserved test domains: decided `deliver`, so they count in the quota.
+        "--destination", json.dumps({"ToAddresses": ["a@customer.org"], "CcAddresses": ["b@customer.org"]}),
         "--content", json.dumps({"Simple": {"Subject": {"Data": "v2 hello"}, "Body": {"Text": {"Data": "hi"}}}}),
     )
     message_id = json.loads(out.stdout)["MessageId"]

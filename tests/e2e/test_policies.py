@@ -71,11 +71,12 @@ def test_seed_policy_with_the_aws_cli(server):
     assert denied.returncode != 0
     assert stderr_lines(denied) == [denied_line("SendEmail", "AccessDenied", "ses:SendEmail")], denied.stderr
 
-    # The second: accepted, with a MessageId.
+    # The second: accepted, with a MessageId (to a domain that is not a reserved test domain,
+    # so it is decided `deliver` and counts).
     allowed = server.aws(
         "ses", "send-email",
         "--from", "no-reply@shop.example",
-        "--to", "a@example.org",
+        "--to", "a@customer.org",
         "--subject", "Verify your account",
         "--text", "Your code is 123456",
     )

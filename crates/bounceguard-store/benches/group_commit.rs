@@ -19,6 +19,7 @@ fn message() -> NewMessage {
         normalized: format!("{kind}-{n}@example.net"),
         kind: kind.to_string(),
         decision: "deliver".to_string(),
+        rule: "default:deliver".to_string(),
         reason: "capture transport: stored, not sent".to_string(),
         delivery_attempt: true,
         quota: true,

@@ -164,6 +164,7 @@ struct RecipientRow {
     normalized: String,
     kind: String,
     decision: String,
+    rule: String,
     reason: String,
     delivery_attempt: bool,
     quota: bool,
@@ -177,6 +178,7 @@ impl RecipientRow {
             normalized: self.normalized,
             kind: self.kind,
             decision: self.decision,
+            rule: self.rule,
             reason: self.reason,
             delivery_attempt: self.delivery_attempt,
             quota: self.quota,
@@ -191,7 +193,7 @@ struct BucketRow {
 }
 
 const RECIPIENT_COLUMNS: &str = "SELECT message_seq, position, address, normalized, kind, \
-    decision, reason, delivery_attempt, quota FROM message_recipients ";
+    decision, rule, reason, delivery_attempt, quota FROM message_recipients ";
 const SUMMARY_COLUMNS: &str = "SELECT seq, id, created_ms, api, operation, source, from_address, subject FROM messages WHERE 1 = 1";
 
 /// True for the SQLite URLs that name an in-memory database.
@@ -346,7 +348,7 @@ impl Store {
             .await?;
             let Some(row) = row else { return Ok(None) };
             let recipients: Vec<RecipientRow> = sqlx::query_as(
-                "SELECT message_seq, position, address, normalized, kind, decision, reason, \
+                "SELECT message_seq, position, address, normalized, kind, decision, rule, reason, \
                  delivery_attempt, quota FROM message_recipients WHERE message_seq = $1 \
                  ORDER BY position",
             )

@@ -38,6 +38,8 @@ pub struct NewRecipient {
     pub kind: String,
     /// Decision taken (deliver, capture, suppress, …).
     pub decision: String,
+    /// The rule that made it: `route:2`, `default:reserved`, `dns:null-mx`, `policy:<Sid>`, …
+    pub rule: String,
     /// Human-readable reason for the decision.
     pub reason: String,
     /// Whether a delivery was attempted (counts in send statistics).
@@ -59,6 +61,8 @@ pub struct RecipientRecord {
     pub kind: String,
     /// Decision taken.
     pub decision: String,
+    /// The rule that made it.
+    pub rule: String,
     /// Reason for the decision.
     pub reason: String,
     /// Whether a delivery was attempted.

@@ -28,7 +28,7 @@ use crate::{Db, NewMessage, StoreError, WriterStats};
 pub(crate) const MAX_BATCH: usize = 512;
 /// Sends that may wait in the queue before `record_send` itself waits (back-pressure).
 pub(crate) const QUEUE_CAPACITY: usize = 4096;
-/// Recipient rows per multi-row INSERT on SQLite (10 binds each: far below its 32 766 limit).
+/// Recipient rows per multi-row INSERT on SQLite (11 binds each: far below its 32 766 limit).
 const RECIPIENT_ROWS_PER_STATEMENT: usize = 500;
 /// Message rows per multi-row INSERT on SQLite (11 binds each).
 const MESSAGE_ROWS_PER_STATEMENT: usize = 128;
@@ -36,7 +36,7 @@ const MESSAGE_ROWS_PER_STATEMENT: usize = 128;
 const INSERT_MESSAGES: &str = "INSERT INTO messages \
     (id, created_ms, api, operation, source, from_address, from_lower, subject, principal, source_ip, raw) ";
 const INSERT_RECIPIENTS: &str = "INSERT INTO message_recipients \
-    (message_seq, position, created_ms, address, normalized, kind, decision, reason, delivery_attempt, quota) ";
+    (message_seq, position, created_ms, address, normalized, kind, decision, rule, reason, delivery_attempt, quota) ";
 
 /// One send waiting to be committed, with the channel that answers its caller.
 pub(crate) struct Job {
@@ -266,6 +266,7 @@ async fn insert_sqlite(conn: &mut SqliteConnection, batch: &[Job]) -> Result<(),
                 .push_bind(&r.normalized)
                 .push_bind(&r.kind)
                 .push_bind(&r.decision)
+                .push_bind(&r.rule)
                 .push_bind(&r.reason)
                 .push_bind(r.delivery_attempt)
                 .push_bind(r.quota);
@@ -311,6 +312,7 @@ async fn insert_postgres(conn: &mut PgConnection, batch: &[Job]) -> Result<(), s
     let mut normalized = Vec::with_capacity(count);
     let mut kind = Vec::with_capacity(count);
     let mut decision = Vec::with_capacity(count);
+    let mut rule = Vec::with_capacity(count);
     let mut reason = Vec::with_capacity(count);
     let mut delivery_attempt = Vec::with_capacity(count);
     let mut quota = Vec::with_capacity(count);
@@ -324,6 +326,7 @@ async fn insert_postgres(conn: &mut PgConnection, batch: &[Job]) -> Result<(), s
             normalized.push(r.normalized.as_str());
             kind.push(r.kind.as_str());
             decision.push(r.decision.as_str());
+            rule.push(r.rule.as_str());
             reason.push(r.reason.as_str());
             delivery_attempt.push(r.delivery_attempt);
             quota.push(r.quota);
@@ -331,9 +334,9 @@ async fn insert_postgres(conn: &mut PgConnection, batch: &[Job]) -> Result<(), s
     }
     sqlx::query(
         "INSERT INTO message_recipients \
-         (message_seq, position, created_ms, address, normalized, kind, decision, reason, delivery_attempt, quota) \
+         (message_seq, position, created_ms, address, normalized, kind, decision, rule, reason, delivery_attempt, quota) \
          SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], \
-         $7::text[], $8::text[], $9::bool[], $10::bool[])",
+         $7::text[], $8::text[], $9::text[], $10::bool[], $11::bool[])",
     )
     .bind(message_seq)
     .bind(position)
@@ -342,6 +345,7 @@ async fn insert_postgres(conn: &mut PgConnection, batch: &[Job]) -> Result<(), s
     .bind(normalized)
     .bind(kind)
     .bind(decision)
+    .bind(rule)
     .bind(reason)
     .bind(delivery_attempt)
     .bind(quota)

@@ -1,4 +1,5 @@
-//! The command line: `bounceguard serve [--config FILE]`, `bounceguard policy test|lint …`.
+//! The command line: `bounceguard serve [--config FILE]`, `bounceguard policy test|lint …`,
+//! `bounceguard addresses check|generate …`, `bounceguard why MESSAGE_ID`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -44,6 +45,26 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::policy_tool::PolicyCommand,
     },
+    /// Check addresses the way a send decides them, or generate test addresses.
+    Addresses {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::address_tool::AddressesCommand,
+    },
+    /// Print the decision log of one message: every recipient with its decision, the rule
+    /// that made it (policy, route, allow-list, DNS answer) and why. Reads the store named by
+    /// the configuration; exit status 1 when there is no such message.
+    Why {
+        /// A TOML configuration file (the server's).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The SES MessageId (or the internal id of a refused request).
+        #[arg(value_name = "MESSAGE_ID")]
+        id: String,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -51,6 +72,10 @@ pub fn main() -> ExitCode {
     let config = match Cli::parse().command {
         Command::Serve { config } => config,
         Command::Policy { command } => return crate::policy_tool::run(command),
+        Command::Addresses { command } => return crate::address_tool::run(command),
+        Command::Why { config, json, id } => {
+            return crate::address_tool::why(config.as_deref(), &id, json);
+        }
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -85,7 +110,7 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
         let gateway = Arc::new(
             Gateway::new(config.clone(), store.clone())
                 .await
-                .context("registering configured identities")?,
+                .context("starting the gateway")?,
         );
         let state = AppState {
             gateway,
@@ -96,9 +121,11 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
             .with_context(|| format!("binding {}", config.listen))?;
         let local = listener.local_addr().context("reading the bound address")?;
         tracing::info!(
-            "bounceguard listening on http://{local} (database {}, transport capture, auth {}, account {}, region {})",
+            "bounceguard listening on http://{local} (database {}, transport capture, auth {}, routes {}, dns check {}, account {}, region {})",
             redact(&config.database),
             if config.sigv4_enforced() { "sigv4" } else { "none" },
+            config.routes.len(),
+            if config.dns_check() { "on" } else { "off" },
             config.account_id,
             config.region,
         );

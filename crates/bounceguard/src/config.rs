@@ -4,10 +4,12 @@
 //! directory, the capture transport (nothing leaves the machine), no authentication.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::Path;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use bounceguard_guard::{GuardConfig, MailboxEntry, NormalizeOptions, RouteConfig};
 use serde::Deserialize;
 
 /// Prefix of the environment variables that override top-level keys.
@@ -15,10 +17,26 @@ pub const ENV_PREFIX: &str = "BOUNCEGUARD_";
 
 /// Top-level keys whose environment override is taken as a plain string (never parsed as TOML),
 /// so `BOUNCEGUARD_ACCOUNT_ID=000000000000` stays a string of twelve zeros.
-const STRING_KEYS: &[&str] = &["listen", "database", "account_id", "region", "auth"];
+const STRING_KEYS: &[&str] = &[
+    "listen",
+    "database",
+    "account_id",
+    "region",
+    "auth",
+    "mailboxes_file",
+];
 
 /// Top-level keys whose environment override takes TOML syntax (arrays, inline tables).
-const TOML_KEYS: &[&str] = &["identities", "credentials", "quota", "delivery"];
+const TOML_KEYS: &[&str] = &[
+    "identities",
+    "credentials",
+    "quota",
+    "delivery",
+    "routes",
+    "mailboxes",
+    "normalize",
+    "dns",
+];
 
 /// The whole configuration of one server.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +70,23 @@ pub struct Config {
     /// How mail decided `deliver` leaves.
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// Per-recipient routes, tried in order after the policy check; first match wins. After
+    /// them the built-in default applies: reserved test domains → capture, the rest → deliver.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// Mailboxes known to exist (the staging allow-list for routes with `only_known = true`).
+    #[serde(default)]
+    pub mailboxes: Vec<MailboxEntry>,
+    /// A file of known mailboxes, one address per line (`#` comments); a relative path is taken
+    /// from the config file's directory.
+    #[serde(default)]
+    pub mailboxes_file: Option<PathBuf>,
+    /// Address normalisation options.
+    #[serde(default)]
+    pub normalize: NormalizeOptions,
+    /// The recipient-domain check before every `deliver` decision.
+    #[serde(default)]
+    pub dns: DnsConfig,
     /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
     #[serde(skip)]
     pub ignored_env: Vec<String>,
@@ -119,6 +154,43 @@ pub enum Transport {
     Capture,
 }
 
+/// `[dns]`: the MX / A / AAAA / null-MX check of recipient domains.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DnsConfig {
+    /// Check domains before `deliver`. Unset: on with a real transport, off with `capture`.
+    #[serde(default)]
+    pub check: Option<bool>,
+    /// Resolvers as `ip` or `ip:port`; empty: the system's (`/etc/resolv.conf`).
+    #[serde(default)]
+    pub servers: Vec<String>,
+    /// How long one lookup may take before it counts as failed (and the mail goes out: fail
+    /// open). Default 2000.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+impl DnsConfig {
+    /// The configured resolvers as socket addresses (port 53 when none is given).
+    pub fn server_addrs(&self) -> anyhow::Result<Vec<SocketAddr>> {
+        self.servers
+            .iter()
+            .map(|s| {
+                s.parse::<SocketAddr>()
+                    .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+                    .map_err(|_| anyhow::anyhow!("[dns] servers: not an ip or ip:port: {s:?}"))
+            })
+            .collect()
+    }
+
+    /// The lookup timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(bounceguard_dns::DEFAULT_TIMEOUT)
+    }
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8585))
 }
@@ -146,11 +218,21 @@ impl Config {
                 .with_context(|| format!("reading config file {}", path.display()))?,
             None => String::new(),
         };
-        Self::from_toml_and_env(&text, env)
+        Self::build(&text, env, file.and_then(Path::parent))
     }
 
     /// Parses TOML text, then applies `BOUNCEGUARD_<KEY>` overrides from `env`.
     pub fn from_toml_and_env(text: &str, env: &HashMap<String, String>) -> anyhow::Result<Self> {
+        Self::build(text, env, None)
+    }
+
+    /// Parses, applies the environment, resolves a relative `mailboxes_file` against `base`
+    /// (the config file's directory), and checks the result.
+    fn build(
+        text: &str,
+        env: &HashMap<String, String>,
+        base: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let mut table: toml::Table = text.parse().context("parsing config TOML")?;
         let mut ignored = Vec::new();
         for (name, value) in env {
@@ -179,8 +261,40 @@ impl Config {
             .context("invalid configuration (see README, Configuration)")?;
         ignored.sort();
         config.ignored_env = ignored;
+        if let (Some(dir), Some(mailboxes)) = (base, config.mailboxes_file.as_mut())
+            && mailboxes.is_relative()
+        {
+            *mailboxes = dir.join(&*mailboxes);
+        }
         config.validate()?;
+        config.dns.server_addrs()?;
+        config.guard()?;
         Ok(config)
+    }
+
+    /// The compiled recipient guard: routes, allow-list (with the mailbox file) and options.
+    pub fn guard(&self) -> anyhow::Result<bounceguard_guard::Guard> {
+        let text = match &self.mailboxes_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading mailboxes_file {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let config = GuardConfig {
+            routes: self.routes.clone(),
+            mailboxes: self.mailboxes.clone(),
+            normalize: self.normalize,
+        };
+        bounceguard_guard::Guard::new(&config, text.as_deref())
+            .map_err(|e| anyhow::anyhow!("invalid [[routes]] or [[mailboxes]]: {e}"))
+    }
+
+    /// Whether recipient domains are checked in DNS before `deliver`.
+    pub fn dns_check(&self) -> bool {
+        self.dns
+            .check
+            .unwrap_or(self.delivery.transport != Transport::Capture)
     }
 
     /// Refuses configurations that would be unsafe or cannot work.
@@ -283,6 +397,74 @@ mod tests {
         )
         .expect("credentials make it safe");
         assert!(c.sigv4_enforced());
+    }
+
+    #[test]
+    fn guard_keys_load_from_file_and_environment() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("known.txt"), "# QA\nfuga@company.com\n").expect("file");
+        let file = dir.path().join("bg.toml");
+        std::fs::write(
+            &file,
+            "mailboxes = [\"hoge@company.com\"]\nmailboxes_file = \"known.txt\"\n\
+             [[routes]]\ndomain = \"company.com\"\naction = \"deliver\"\nonly_known = true\n\
+             [dns]\ncheck = true\nservers = [\"127.0.0.1:5353\", \"::1\"]\ntimeout_ms = 500\n",
+        )
+        .expect("config");
+        let c = Config::load(Some(&file), &HashMap::new()).expect("config");
+        // A relative mailbox file is taken from the config file's directory.
+        assert_eq!(c.mailboxes_file, Some(dir.path().join("known.txt")));
+        let guard = c.guard().expect("guard");
+        assert_eq!(guard.allow_list().len(), 2);
+        assert!(c.dns_check());
+        assert_eq!(
+            c.dns.server_addrs().expect("servers"),
+            vec![
+                "127.0.0.1:5353".parse::<SocketAddr>().expect("addr"),
+                "[::1]:53".parse().expect("addr")
+            ]
+        );
+        assert_eq!(c.dns.timeout(), Duration::from_millis(500));
+
+        // Routes from the environment, in TOML syntax; the DNS check follows the transport.
+        let c = Config::from_toml_and_env(
+            "",
+            &env(&[(
+                "BOUNCEGUARD_ROUTES",
+                "[{match = \"*@blocked.test\", action = \"deny\"}]",
+            )]),
+        )
+        .expect("config");
+        assert_eq!(c.routes.len(), 1);
+        assert!(!c.dns_check(), "capture transport: off unless asked");
+    }
+
+    #[test]
+    fn the_readme_example_config_loads() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("a toml block") + 8;
+        let end = start + readme[start..].find("```").expect("block end");
+        let text = readme[start..end].replace('…', "secret");
+        let c = Config::from_toml_and_env(&text, &HashMap::new()).expect("README config");
+        assert_eq!(c.routes.len(), 2);
+        assert_eq!(c.mailboxes.len(), 1);
+        assert!(c.dns_check());
+        assert_eq!(c.dns.server_addrs().expect("servers").len(), 2);
+    }
+
+    #[test]
+    fn bad_guard_settings_are_refused_at_load() {
+        for bad in [
+            "[[routes]]\nmatch = \"*@x.test\"\naction = \"explode\"\n",
+            "[[routes]]\ndomain = \"x.com\"\naction = \"deliver\"\nonly_known = true\n",
+            "[dns]\nservers = [\"resolver.local\"]\n",
+            "mailboxes_file = \"/nonexistent/known.txt\"\n",
+        ] {
+            assert!(
+                Config::from_toml_and_env(bad, &HashMap::new()).is_err(),
+                "accepted: {bad}"
+            );
+        }
     }
 
     #[test]

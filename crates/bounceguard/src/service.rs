@@ -3,7 +3,8 @@
 //! Protocol fronts call [`Gateway::execute`] with a typed [`Operation`] and the authenticated
 //! [`Caller`]; they never touch the store themselves.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
@@ -13,12 +14,15 @@ use bounceguard_core::{
     Account, Content, ErrorCode, Identity, IdentityType, Operation, Output, SendQuota, SendRequest,
     SesError, ids,
 };
+use bounceguard_dns::{DnsChecker, DomainVerdict, MxLookup};
+use bounceguard_guard::{Action, DomainCheck, Facts, Guard, Routed};
 use bounceguard_store::{IdentityRecord, NewMessage, NewRecipient, Store, StoreError};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::config::Config;
 
+pub mod addresses;
 pub mod authorization;
 
 /// Milliseconds in a day.
@@ -37,12 +41,20 @@ pub struct Gateway {
     verified: RwLock<HashSet<String>>,
     /// Compiled sending-authorization policies per identity (see [`authorization`]).
     policies: authorization::PolicyCache,
+    /// The recipient guard: routes, allow-list, normalisation.
+    guard: Guard,
+    /// The recipient-domain check; `None` when `[dns] check` is off.
+    dns: Option<Arc<dyn MxLookup>>,
+    /// Recipients delivered although their domain check failed (fail open).
+    dns_fail_open: AtomicU64,
 }
 
-/// What was decided for one recipient, as it is recorded.
-struct Verdict<'a> {
-    decision: &'a str,
-    reason: &'a str,
+/// What was decided for one recipient, as it is recorded (the decision log).
+struct RecipientVerdict {
+    normalized: String,
+    decision: &'static str,
+    rule: String,
+    reason: String,
     delivery_attempt: bool,
     quota: bool,
 }
@@ -58,19 +70,70 @@ fn store_error(e: StoreError) -> SesError {
 }
 
 impl Gateway {
-    /// Opens the gateway over a store, registering the configured identities.
-    pub async fn new(config: Arc<Config>, store: Store) -> Result<Self, StoreError> {
+    /// Opens the gateway over a store: compiles the recipient guard, builds the DNS checker when
+    /// `[dns] check` is on, and registers the configured identities.
+    pub async fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Self> {
+        let dns: Option<Arc<dyn MxLookup>> = if config.dns_check() {
+            let servers = config.dns.server_addrs()?;
+            let checker = if servers.is_empty() {
+                DnsChecker::system()?
+            } else {
+                DnsChecker::with_servers(&servers, config.dns.timeout())?
+            };
+            Some(Arc::new(checker))
+        } else {
+            None
+        };
+        Self::with_dns(config, store, dns).await
+    }
+
+    /// [`Gateway::new`] with a given domain check (or none).
+    pub async fn with_dns(
+        config: Arc<Config>,
+        store: Store,
+        dns: Option<Arc<dyn MxLookup>>,
+    ) -> anyhow::Result<Self> {
         let gateway = Self {
+            guard: config.guard()?,
             config,
             store,
             verified: RwLock::new(HashSet::new()),
             policies: authorization::PolicyCache::default(),
+            dns,
+            dns_fail_open: AtomicU64::new(0),
         };
         let now = now_ms();
         for name in gateway.config.identities.clone() {
-            gateway.create_identity(&name, now).await?;
+            gateway
+                .create_identity(&name, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("registering identity {name}: {e}"))?;
         }
         Ok(gateway)
+    }
+
+    /// The recipient guard.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// The canonical form of an address as the guard compares it (the text itself when it has
+    /// no address shape).
+    pub fn canonical_address(&self, text: &str) -> String {
+        self.guard
+            .route(text)
+            .map(|r| r.normalized.canonical)
+            .unwrap_or_else(|_| normalize(text))
+    }
+
+    /// Whether recipient domains are checked in DNS.
+    pub fn dns_enabled(&self) -> bool {
+        self.dns.is_some()
+    }
+
+    /// Recipients delivered although their domain check failed (timeout, SERVFAIL).
+    pub fn dns_fail_open_count(&self) -> u64 {
+        self.dns_fail_open.load(Ordering::Relaxed)
     }
 
     /// The store, for the capture API and shutdown.
@@ -264,40 +327,158 @@ impl Gateway {
         })
     }
 
-    /// Accepts one send: checks the sender, decides each recipient, stores the message durably,
-    /// and answers its SES MessageId.
+    /// Accepts one send: checks the sender, decides each recipient (policy, then the guard),
+    /// stores the message with its decision log durably, and answers its SES MessageId.
+    ///
+    /// Recipients are decided one by one, as DESIGN.md orders it; one MessageId covers them all.
+    /// A recipient a route denies refuses the whole request with `MessageRejected` naming the
+    /// route (as SES refuses a request with one bad recipient), and the refusal is recorded.
     async fn send(&self, request: SendRequest, caller: &Caller) -> Result<String, SesError> {
         self.check_verified(&request).await?;
         self.authorize(&request, caller).await?;
+        let verdicts = self.decide_recipients(&request).await?;
+        if let Some((recipient, verdict)) = request
+            .recipients
+            .iter()
+            .zip(&verdicts)
+            .find(|(_, v)| v.decision == Action::Deny.as_str())
+        {
+            let text = format!(
+                "Recipient address rejected: {} ({})",
+                recipient.original, verdict.reason
+            );
+            tracing::info!(principal = %caller.principal, rule = %verdict.rule, "{text}");
+            self.record_refusal(&request, caller, verdicts).await;
+            return Err(SesError::rejected(text));
+        }
         let now = now_ms();
         let message_id = ids::message_id(now, Uuid::new_v4());
-        // Issue 2 has one transport, capture: every recipient is decided `deliver` and the
-        // capture transport keeps it. It counts as a delivery attempt, as SES would count it.
-        let message = self.message_record(
-            &request,
-            caller,
-            message_id.clone(),
-            now,
-            &Verdict {
-                decision: "deliver",
-                reason: "capture transport: stored, not sent",
-                delivery_attempt: true,
-                quota: true,
-            },
-        );
+        let message = self.message_record(&request, caller, message_id.clone(), now, verdicts);
         self.store.record_send(message).await.map_err(store_error)?;
         Ok(message_id)
     }
 
+    /// The guard's decision for every recipient of a request, in order, with the DNS answers
+    /// looked up concurrently (one lookup per distinct domain that needs one).
+    async fn decide_recipients(
+        &self,
+        request: &SendRequest,
+    ) -> Result<Vec<RecipientVerdict>, SesError> {
+        let routed = request
+            .recipients
+            .iter()
+            .map(|r| self.guard.route_recipient(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let answers = self
+            .check_domains(routed.iter().filter(|r| r.needs_lookups()))
+            .await;
+        Ok(routed
+            .iter()
+            .map(|r| self.verdict(r, answers.get(r.normalized.domain.as_str())))
+            .collect())
+    }
+
+    /// One recipient's decision, given the DNS answer for its domain (if one was looked up).
+    fn verdict(&self, routed: &Routed<'_>, dns: Option<&DomainVerdict>) -> RecipientVerdict {
+        let facts = Facts {
+            dns: dns.map_or(DomainCheck::NotChecked, domain_check),
+            ..Facts::default()
+        };
+        let decision = self.guard.decide_routed(routed, &facts);
+        let mut reason = decision.reason.clone();
+        if let Some(answer) = dns
+            && routed.needs_lookups()
+        {
+            reason.push_str(" [DNS: ");
+            reason.push_str(&answer.to_string());
+            reason.push(']');
+        }
+        if decision.dns_fail_open {
+            self.dns_fail_open.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                domain = %routed.normalized.domain,
+                "DNS check failed; delivering anyway (fail open)"
+            );
+        }
+        RecipientVerdict {
+            normalized: routed.normalized.canonical.clone(),
+            decision: decision.action.as_str(),
+            rule: decision.rule.clone(),
+            delivery_attempt: decision.counts_as_delivery_attempt(),
+            quota: decision.counts_toward_quota(),
+            reason,
+        }
+    }
+
+    /// DNS answers for the domains of `routed` (none when the check is off).
+    async fn check_domains<'r, 'g: 'r>(
+        &self,
+        routed: impl Iterator<Item = &'r Routed<'g>>,
+    ) -> HashMap<String, DomainVerdict> {
+        let mut answers = HashMap::new();
+        let Some(dns) = &self.dns else {
+            return answers;
+        };
+        let domains: HashSet<&str> = routed.map(|r| r.normalized.domain.as_str()).collect();
+        if domains.len() == 1 {
+            for domain in domains {
+                answers.insert(domain.to_string(), dns.check(domain).await);
+            }
+            return answers;
+        }
+        let mut lookups = tokio::task::JoinSet::new();
+        for domain in domains {
+            let (dns, domain) = (dns.clone(), domain.to_string());
+            lookups.spawn(async move {
+                let verdict = dns.check(&domain).await;
+                (domain, verdict)
+            });
+        }
+        while let Some(done) = lookups.join_next().await {
+            match done {
+                Ok((domain, verdict)) => {
+                    answers.insert(domain, verdict);
+                }
+                // A panicked lookup leaves its domain unchecked (fail open, like a timeout).
+                Err(e) => tracing::error!(error = %e, "DNS lookup task failed"),
+            }
+        }
+        answers
+    }
+
+    /// Records a request a route refused: every recipient with its decision, under an internal
+    /// id never returned to the client. A store failure is logged only.
+    async fn record_refusal(
+        &self,
+        request: &SendRequest,
+        caller: &Caller,
+        mut verdicts: Vec<RecipientVerdict>,
+    ) {
+        for v in &mut verdicts {
+            // Nothing of a refused request is sent or counted.
+            if v.decision != Action::Deny.as_str() {
+                v.reason = format!("not sent: the request was refused ({})", v.reason);
+                v.decision = Action::Deny.as_str();
+            }
+            v.delivery_attempt = false;
+            v.quota = false;
+        }
+        let id = format!("denied-{}", Uuid::new_v4());
+        let message = self.message_record(request, caller, id, now_ms(), verdicts);
+        if let Err(e) = self.store.record_send(message).await {
+            tracing::error!(error = %e, "could not record a refused send");
+        }
+    }
+
     /// The stored record of a send: the MIME source (built for simple content), its subject, and
-    /// one row per recipient carrying `verdict` (the same for every recipient so far).
+    /// one row per recipient with its verdict.
     fn message_record(
         &self,
         request: &SendRequest,
         caller: &Caller,
         id: String,
         now: i64,
-        verdict: &Verdict<'_>,
+        verdicts: Vec<RecipientVerdict>,
     ) -> NewMessage {
         let (subject, raw) = match &request.content {
             Content::Raw(bytes) => (
@@ -316,14 +497,16 @@ impl Gateway {
         let recipients = request
             .recipients
             .iter()
-            .map(|r| NewRecipient {
+            .zip(verdicts)
+            .map(|(r, v)| NewRecipient {
                 address: r.original.clone(),
-                normalized: normalize(&r.mailbox.address),
+                normalized: v.normalized,
                 kind: r.kind.as_str().to_string(),
-                decision: verdict.decision.to_string(),
-                reason: verdict.reason.to_string(),
-                delivery_attempt: verdict.delivery_attempt,
-                quota: verdict.quota,
+                decision: v.decision.to_string(),
+                rule: v.rule,
+                reason: v.reason,
+                delivery_attempt: v.delivery_attempt,
+                quota: v.quota,
             })
             .collect();
         NewMessage {
@@ -482,6 +665,16 @@ pub fn normalize(address: &str) -> String {
     match address.rsplit_once('@') {
         Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
         None => address.to_ascii_lowercase(),
+    }
+}
+
+/// The guard's view of a DNS answer.
+fn domain_check(verdict: &DomainVerdict) -> DomainCheck {
+    match verdict {
+        DomainVerdict::Deliverable { .. } => DomainCheck::Deliverable,
+        DomainVerdict::NoMailDomain { .. } => DomainCheck::NoMailDomain,
+        DomainVerdict::NullMx => DomainCheck::NullMx,
+        DomainVerdict::Unknown { .. } => DomainCheck::Unknown,
     }
 }
 

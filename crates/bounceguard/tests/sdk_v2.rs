@@ -233,12 +233,13 @@ async fn identity_lifecycle_and_account() {
         .into_service_error();
     assert!(err.is_not_found_exception(), "{err:?}");
 
+    // Not reserved test domains, so decided `deliver` and counted (captures are not).
     ses.send_email()
         .from_email_address("no-reply@shop.example")
         .destination(
             Destination::builder()
-                .to_addresses("a@example.org")
-                .cc_addresses("b@example.org")
+                .to_addresses("a@customer.org")
+                .cc_addresses("b@customer.org")
                 .build(),
         )
         .content(simple("quota"))

@@ -136,7 +136,10 @@ async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -
     let query = MessageQuery {
         id: params.id,
         from: params.from,
-        recipient: params.to.as_deref().map(crate::service::normalize),
+        recipient: params
+            .to
+            .as_deref()
+            .map(|to| state.gateway.canonical_address(to)),
         before_seq: params.before,
         limit: limit + 1,
     };
@@ -195,7 +198,10 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response
                             "normalized": r.normalized,
                             "kind": r.kind,
                             "decision": r.decision,
+                            "rule": r.rule,
                             "reason": r.reason,
+                            "decided": rfc3339(message.created_ms),
+                            "delivery_attempt": r.delivery_attempt,
                         })
                     })
                     .collect(),

@@ -3,6 +3,7 @@
 //! [`run`] takes a bound listener and a shutdown future (the mini-redis pattern), so tests bind
 //! port 0 and the binary binds the configured address.
 
+mod addresses;
 mod capture;
 mod ses_v1;
 mod ses_v2;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(ses_v2::routes())
         .merge(capture::routes())
+        .merge(addresses::routes())
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }

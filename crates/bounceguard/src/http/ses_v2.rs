@@ -37,6 +37,11 @@ pub fn routes() -> Router<AppState> {
             post(list_email_identities_json),
         )
         .route("/v2/email/account", get(get_account))
+        .route(ses_v2::insights::PATH, post(get_email_address_insights))
+        .route(
+            ses_v2::insights::PATH_NO_SLASH,
+            post(get_email_address_insights),
+        )
         .route("/v2/{*rest}", axum::routing::any(unknown_operation))
 }
 
@@ -158,6 +163,26 @@ async fn delete_email_identity_policy(
 
 async fn get_account(State(state): State<AppState>, request: Request) -> Response {
     run(&state, request, |_, _| Ok(ses_v2::get_account())).await
+}
+
+/// `GetEmailAddressInsights`, answered from the guard's own checks (never by asking the
+/// receiving server).
+async fn get_email_address_insights(State(state): State<AppState>, request: Request) -> Response {
+    let request_id = request_id();
+    let result = async {
+        let (_, body, _) = authenticate(&state, request).await?;
+        let input = ses_v2::insights::get_email_address_insights(&body)?;
+        Ok::<_, SesError>(state.gateway.address_insights(&input.email_address).await)
+    }
+    .await;
+    match result {
+        Ok(validation) => json(
+            StatusCode::OK,
+            ses_v2::insights::encode_get_email_address_insights(&validation),
+            &request_id,
+        ),
+        Err(error) => error_response(&error, &request_id),
+    }
 }
 
 /// A v2 path this gateway does not implement: a JSON error the SDKs can read, never a 500.

@@ -319,7 +319,11 @@ impl Gateway {
             reason = %why,
             "send denied by sending authorization"
         );
-        self.record_denial(request, caller, &why).await;
+        let rule = match reason {
+            Reason::ExplicitDeny(_) => "policy:explicit-deny",
+            _ => "policy:implicit-deny",
+        };
+        self.record_denial(request, caller, rule, &why).await;
         Err(bounceguard_policy::access_denied(
             &caller.principal,
             request.action.iam_action(),
@@ -368,21 +372,28 @@ impl Gateway {
     /// Records a denied send (decision `deny` per recipient, no attempt, no quota) under an
     /// internal id that is never returned to the client. A store failure is logged only: the
     /// client gets its AccessDenied either way.
-    async fn record_denial(&self, request: &SendRequest, caller: &Caller, reason: &str) {
+    pub(super) async fn record_denial(
+        &self,
+        request: &SendRequest,
+        caller: &Caller,
+        rule: &str,
+        reason: &str,
+    ) {
         let now = now_ms();
         let id = format!("denied-{}", Uuid::new_v4());
-        let message = self.message_record(
-            request,
-            caller,
-            id,
-            now,
-            &super::Verdict {
+        let verdicts = request
+            .recipients
+            .iter()
+            .map(|r| super::RecipientVerdict {
+                normalized: super::normalize(&r.mailbox.address),
                 decision: "deny",
-                reason,
+                rule: rule.to_string(),
+                reason: reason.to_string(),
                 delivery_attempt: false,
                 quota: false,
-            },
-        );
+            })
+            .collect();
+        let message = self.message_record(request, caller, id, now, verdicts);
         if let Err(e) = self.store.record_send(message).await {
             tracing::error!(error = %e, "could not record a denied send");
         }

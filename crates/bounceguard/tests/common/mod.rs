@@ -34,6 +34,16 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server from TOML text; `database` is filled in with a fresh SQLite file unless set.
     pub async fn start(toml: &str) -> TestServer {
+        Self::start_with(toml, None).await
+    }
+
+    /// [`TestServer::start`] with a given recipient-domain check (a fake [`MxLookup`]) instead
+    /// of the one the config would build.
+    pub async fn start_with_dns(toml: &str, dns: Arc<dyn bounceguard_dns::MxLookup>) -> TestServer {
+        Self::start_with(toml, Some(dns)).await
+    }
+
+    async fn start_with(toml: &str, dns: Option<Arc<dyn bounceguard_dns::MxLookup>>) -> TestServer {
         init_logs();
         let dir = tempfile::tempdir().expect("tempdir");
         let mut env = HashMap::new();
@@ -48,11 +58,11 @@ impl TestServer {
         let store = bounceguard_store::Store::open(&config.database)
             .await
             .expect("open store");
-        let gateway = Arc::new(
-            Gateway::new(config.clone(), store.clone())
-                .await
-                .expect("gateway"),
-        );
+        let gateway = match dns {
+            Some(dns) => Gateway::with_dns(config.clone(), store.clone(), Some(dns)).await,
+            None => Gateway::new(config.clone(), store.clone()).await,
+        };
+        let gateway = Arc::new(gateway.expect("gateway"));
         let state = AppState {
             gateway,
             auth: Arc::new(Authenticator::new(&config)),
