@@ -30,6 +30,12 @@ pub use model::{
     StatisticsBucket, StoredMessage, WriterStats,
 };
 pub use policies::{PolicyRecord, PolicyWrite, PolicyWriteOutcome};
+pub use suppression::{
+    BulkOutcome, ChangeOp, DEFAULT_BULK_BATCH, DEFAULT_SUPPRESSION_PAGE_SIZE, ImportAction,
+    ImportJobRecord, ImportJobStatus, PutSuppressedOutcome, SUPPRESSION_CHANNEL, SuppressedReason,
+    SuppressedRecord, SuppressionChange, SuppressionLoader, SuppressionPage, SuppressionQuery,
+    SuppressionWrite,
+};
 
 /// Page size of [`Store::list_messages`] when [`MessageQuery::limit`] is 0.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -114,6 +120,7 @@ macro_rules! with_write {
 }
 
 mod policies;
+mod suppression;
 
 /// Handle to the store. Cheap to clone; all clones share the pools and the writer task.
 #[derive(Clone)]

@@ -37,6 +37,7 @@
 
 mod encode;
 pub mod insights;
+pub mod suppression;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
