@@ -28,10 +28,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the SES v1 and v2 APIs and the capture API.
+    /// Serve the SES v1 and v2 APIs, the SMTP door and the capture API.
     ///
-    /// With no config file it listens on 127.0.0.1:8585, keeps its state in ./bounceguard.db
-    /// (SQLite, created on first start) and captures every message instead of sending it.
+    /// With no config file it listens on 127.0.0.1:8585 (HTTP) and 127.0.0.1:2525 (SMTP), keeps
+    /// its state in ./bounceguard.db (SQLite, created on first start) and captures every message
+    /// instead of sending it. With a config file SMTP is on only when smtp_listen is set.
     /// Top-level keys can be overridden with BOUNCEGUARD_<KEY> environment variables, e.g.
     /// BOUNCEGUARD_LISTEN=127.0.0.1:9000 or BOUNCEGUARD_DATABASE=postgres://host/db.
     Serve {
@@ -112,14 +113,39 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
                 .await
                 .context("starting the gateway")?,
         );
-        let state = AppState {
-            gateway,
-            auth: Arc::new(Authenticator::new(&config)),
-        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let local = listener.local_addr().context("reading the bound address")?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let smtp = match config.smtp_listen {
+            Some(addr) => {
+                let smtp_config = crate::smtp::smtp_config(&config, addr)?;
+                let smtp_listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding smtp_listen {addr}"))?;
+                tracing::info!(
+                    "SMTP listening on {} (STARTTLS {}, AUTH {})",
+                    smtp_listener.local_addr().unwrap_or(addr),
+                    if smtp_config.tls.is_some() { "on" } else { "off" },
+                    if smtp_config.auth_required { "required" } else { "optional" },
+                );
+                let auth = Arc::new(crate::smtp::credential_table(&config));
+                let submitter = Arc::new(crate::smtp::GatewaySubmitter::new(gateway.clone()));
+                let mut stopped = stopped.clone();
+                Some(tokio::spawn(async move {
+                    bounceguard_smtp::serve(smtp_listener, smtp_config, auth, submitter, async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await
+                }))
+            }
+            None => None,
+        };
+        let state = AppState {
+            gateway,
+            auth: Arc::new(Authenticator::new(&config)),
+        };
         tracing::info!(
             "bounceguard listening on http://{local} (database {}, transport capture, auth {}, routes {}, dns check {}, account {}, region {})",
             redact(&config.database),
@@ -129,7 +155,23 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
             config.account_id,
             config.region,
         );
-        run(listener, state, shutdown_signal()).await.context("serving")?;
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let mut http_stopped = stopped.clone();
+        run(listener, state, async move {
+            let _ = http_stopped.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("serving")?;
+        if let Some(smtp) = smtp {
+            match smtp.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "SMTP listener failed"),
+                Err(e) => tracing::error!(error = %e, "SMTP listener task failed"),
+            }
+        }
         tracing::info!("shutting down: flushing the store");
         store.close().await;
         Ok(())

@@ -24,6 +24,7 @@ const STRING_KEYS: &[&str] = &[
     "region",
     "auth",
     "mailboxes_file",
+    "smtp_listen",
 ];
 
 /// Top-level keys whose environment override takes TOML syntax (arrays, inline tables).
@@ -36,6 +37,7 @@ const TOML_KEYS: &[&str] = &[
     "mailboxes",
     "normalize",
     "dns",
+    "smtp",
 ];
 
 /// The whole configuration of one server.
@@ -87,6 +89,13 @@ pub struct Config {
     /// The recipient-domain check before every `deliver` decision.
     #[serde(default)]
     pub dns: DnsConfig,
+    /// Address of the SMTP submission listener. Default `127.0.0.1:2525` when no config file is
+    /// given; with a config file, off unless set.
+    #[serde(default)]
+    pub smtp_listen: Option<SocketAddr>,
+    /// SMTP listener settings.
+    #[serde(default)]
+    pub smtp: SmtpSettings,
     /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
     #[serde(skip)]
     pub ignored_env: Vec<String>,
@@ -191,6 +200,29 @@ impl DnsConfig {
     }
 }
 
+/// `[smtp]`: the submission listener's TLS and AUTH settings.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// PEM certificate chain for STARTTLS (with `tls_key`); without them STARTTLS is not offered.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for STARTTLS.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// Allow AUTH without STARTTLS (off: credentials never cross the network in clear).
+    #[serde(default)]
+    pub allow_plain_auth: bool,
+    /// The name in the greeting and EHLO reply. Default `bounceguard`.
+    #[serde(default)]
+    pub hostname: Option<String>,
+}
+
+/// The default SMTP listener of the zero-config mode.
+pub fn default_smtp_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 2525))
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8585))
 }
@@ -218,7 +250,11 @@ impl Config {
                 .with_context(|| format!("reading config file {}", path.display()))?,
             None => String::new(),
         };
-        Self::build(&text, env, file.and_then(Path::parent))
+        let mut config = Self::build(&text, env, file.and_then(Path::parent))?;
+        if file.is_none() && config.smtp_listen.is_none() {
+            config.smtp_listen = Some(default_smtp_listen());
+        }
+        Ok(config)
     }
 
     /// Parses TOML text, then applies `BOUNCEGUARD_<KEY>` overrides from `env`.
@@ -261,10 +297,22 @@ impl Config {
             .context("invalid configuration (see README, Configuration)")?;
         ignored.sort();
         config.ignored_env = ignored;
-        if let (Some(dir), Some(mailboxes)) = (base, config.mailboxes_file.as_mut())
-            && mailboxes.is_relative()
-        {
-            *mailboxes = dir.join(&*mailboxes);
+        if let Some(dir) = base {
+            for path in [
+                config.mailboxes_file.as_mut(),
+                config.smtp.tls_cert.as_mut(),
+                config.smtp.tls_key.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if path.is_relative() {
+                    *path = dir.join(&*path);
+                }
+            }
+        }
+        if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
+            bail!("[smtp] tls_cert and tls_key go together");
         }
         config.validate()?;
         config.dns.server_addrs()?;
@@ -450,6 +498,28 @@ mod tests {
         assert_eq!(c.mailboxes.len(), 1);
         assert!(c.dns_check());
         assert_eq!(c.dns.server_addrs().expect("servers").len(), 2);
+        assert_eq!(c.smtp_listen, Some(default_smtp_listen()));
+    }
+
+    #[test]
+    fn smtp_is_on_by_default_only_without_a_config_file() {
+        let c = Config::load(None, &HashMap::new()).expect("zero config");
+        assert_eq!(c.smtp_listen, Some(default_smtp_listen()));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("bg.toml");
+        std::fs::write(&file, "region = \"eu-west-1\"\n").expect("config");
+        let c = Config::load(Some(&file), &HashMap::new()).expect("config");
+        assert_eq!(c.smtp_listen, None);
+        let c = Config::load(
+            Some(&file),
+            &env(&[("BOUNCEGUARD_SMTP_LISTEN", "127.0.0.1:2626")]),
+        )
+        .expect("config");
+        assert_eq!(c.smtp_listen.map(|a| a.port()), Some(2626));
+        assert!(
+            Config::from_toml_and_env("[smtp]\ntls_cert = \"c.pem\"\n", &HashMap::new()).is_err(),
+            "a certificate without its key"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! bounceguard: an SES-compatible gateway that decides per recipient before anything is sent.
 //!
 //! The binary's layers: [`config`] (TOML + environment), [`auth`] (SigV4), [`service`] (the
-//! domain service over the store), [`http`] (the SES v1/v2 fronts and the capture API) and
+//! domain service over the store), [`http`] (the SES v1/v2 fronts and the capture API),
+//! [`smtp`] (the SMTP door) and
 //! [`cli`] (the command line, with the offline policy tester in [`policy_tool`] and the
 //! address tools and decision log in [`address_tool`]). The pure decisions live in
 //! `bounceguard-core`, `bounceguard-policy` and `bounceguard-guard`, the DNS check in
@@ -14,3 +15,4 @@ pub mod config;
 pub mod http;
 pub mod policy_tool;
 pub mod service;
+pub mod smtp;
