@@ -146,12 +146,12 @@ fn generate(
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_config(path: Option<&Path>) -> anyhow::Result<Arc<Config>> {
+pub(crate) fn load_config(path: Option<&Path>) -> anyhow::Result<Arc<Config>> {
     let env: HashMap<String, String> = std::env::vars().collect();
     Ok(Arc::new(Config::load(path, &env)?))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -215,7 +215,7 @@ fn check(
 }
 
 /// Lines in a file (for the progress bar's length).
-fn count_lines(path: &Path) -> std::io::Result<u64> {
+pub(crate) fn count_lines(path: &Path) -> std::io::Result<u64> {
     let file = std::io::BufReader::new(std::fs::File::open(path)?);
     let mut n = 0;
     for line in file.split(b'\n') {
@@ -227,7 +227,7 @@ fn count_lines(path: &Path) -> std::io::Result<u64> {
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise.
-fn progress_bar(total: Option<u64>) -> ProgressBar {
+pub(crate) fn progress_bar(total: Option<u64>) -> ProgressBar {
     let bar = match total {
         Some(n) => ProgressBar::new(n),
         None => ProgressBar::no_length(),

@@ -113,6 +113,7 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
                 .await
                 .context("starting the gateway")?,
         );
+        let _suppression_sync = gateway.spawn_suppression_sync();
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

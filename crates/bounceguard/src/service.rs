@@ -24,6 +24,7 @@ use crate::config::Config;
 
 pub mod addresses;
 pub mod authorization;
+pub mod suppression;
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -47,6 +48,8 @@ pub struct Gateway {
     dns: Option<Arc<dyn MxLookup>>,
     /// Recipients delivered although their domain check failed (fail open).
     dns_fail_open: AtomicU64,
+    /// The account suppression list's in-memory index (see [`suppression`]).
+    suppression: suppression::SuppressionState,
 }
 
 /// What was decided for one recipient, as it is recorded (the decision log).
@@ -93,8 +96,16 @@ impl Gateway {
         store: Store,
         dns: Option<Arc<dyn MxLookup>>,
     ) -> anyhow::Result<Self> {
+        let suppression = suppression::SuppressionState::load(&store)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the suppression list: {e}"))?;
+        tracing::info!(
+            entries = suppression.index().len(),
+            "suppression list loaded"
+        );
         let gateway = Self {
             guard: config.guard()?,
+            suppression,
             config,
             store,
             verified: RwLock::new(HashSet::new()),
@@ -309,7 +320,11 @@ impl Gateway {
                 production_access_enabled: true,
                 sending_enabled: true,
                 send_quota: self.quota().await?,
-                suppressed_reasons: vec!["BOUNCE".into(), "COMPLAINT".into()],
+                suppressed_reasons: self
+                    .suppressed_reasons()
+                    .into_iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect(),
             })),
         }
     }
@@ -372,16 +387,29 @@ impl Gateway {
         let answers = self
             .check_domains(routed.iter().filter(|r| r.needs_lookups()))
             .await;
-        Ok(routed
-            .iter()
-            .map(|r| self.verdict(r, answers.get(r.normalized.domain.as_str())))
-            .collect())
+        let mut verdicts = Vec::with_capacity(routed.len());
+        for r in &routed {
+            let suppressed = if r.needs_lookups() {
+                self.suppression_fact(&r.normalized.canonical).await?
+            } else {
+                None
+            };
+            verdicts.push(self.verdict(r, answers.get(r.normalized.domain.as_str()), suppressed));
+        }
+        Ok(verdicts)
     }
 
-    /// One recipient's decision, given the DNS answer for its domain (if one was looked up).
-    fn verdict(&self, routed: &Routed<'_>, dns: Option<&DomainVerdict>) -> RecipientVerdict {
+    /// One recipient's decision, given the DNS answer for its domain (if one was looked up) and
+    /// its suppression-list entry.
+    fn verdict(
+        &self,
+        routed: &Routed<'_>,
+        dns: Option<&DomainVerdict>,
+        suppression: Option<bounceguard_guard::SuppressionReason>,
+    ) -> RecipientVerdict {
         let facts = Facts {
             dns: dns.map_or(DomainCheck::NotChecked, domain_check),
+            suppression,
             ..Facts::default()
         };
         let decision = self.guard.decide_routed(routed, &facts);

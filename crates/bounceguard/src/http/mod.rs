@@ -7,6 +7,7 @@ mod addresses;
 mod capture;
 mod ses_v1;
 mod ses_v2;
+mod suppression;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", post(ses_v1::handle))
         .route("/healthz", get(healthz))
         .merge(ses_v2::routes())
+        .merge(suppression::routes())
         .merge(capture::routes())
         .merge(addresses::routes())
         .layer(DefaultBodyLimit::disable())

@@ -218,7 +218,7 @@ pub fn error_response(error: &SesError, request_id: &str) -> Response {
     response
 }
 
-fn json(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+pub(super) fn json(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -19,18 +19,20 @@ impl Gateway {
     /// made once per distinct domain that a deliver route would send to.
     pub async fn validate_addresses(&self, addresses: &[String]) -> Vec<Verdict> {
         let answers = self.answers_for(addresses).await;
-        addresses
-            .iter()
-            .map(|a| bounceguard_guard::validate(a, &self.guard, &self.facts_for(a, &answers)))
-            .collect()
+        let mut verdicts = Vec::with_capacity(addresses.len());
+        for a in addresses {
+            let facts = self.facts_for(a, &answers).await;
+            verdicts.push(bounceguard_guard::validate(a, &self.guard, &facts));
+        }
+        verdicts
     }
 
     /// SES v2 `GetEmailAddressInsights` for one address.
     pub async fn address_insights(&self, address: &str) -> MailboxValidation {
         let addresses = [address.to_string()];
         let answers = self.answers_for(&addresses).await;
-        let found =
-            bounceguard_guard::insights(address, &self.guard, &self.facts_for(address, &answers));
+        let facts = self.facts_for(address, &answers).await;
+        let found = bounceguard_guard::insights(address, &self.guard, &facts);
         MailboxValidation {
             is_valid: Some(confidence(found.is_valid)),
             evaluations: Some(Evaluations {
@@ -53,15 +55,23 @@ impl Gateway {
         self.check_domains(routed.iter()).await
     }
 
-    fn facts_for(&self, address: &str, answers: &HashMap<String, DomainVerdict>) -> Facts {
-        let dns = self
-            .guard
-            .route(address)
+    async fn facts_for(&self, address: &str, answers: &HashMap<String, DomainVerdict>) -> Facts {
+        let Ok(routed) = self.guard.route(address) else {
+            return Facts::default();
+        };
+        let dns = answers
+            .get(routed.normalized.domain.as_str())
+            .map_or(DomainCheck::NotChecked, domain_check);
+        // A store failure here degrades to "not suppressed" for a validation answer (logged by
+        // store_error); a send fails instead.
+        let suppression = self
+            .suppression_fact(&routed.normalized.canonical)
+            .await
             .ok()
-            .and_then(|r| answers.get(r.normalized.domain.as_str()).map(domain_check))
-            .unwrap_or(DomainCheck::NotChecked);
+            .flatten();
         Facts {
             dns,
+            suppression,
             ..Facts::default()
         }
     }

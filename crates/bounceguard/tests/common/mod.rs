@@ -63,6 +63,7 @@ impl TestServer {
             None => Gateway::new(config.clone(), store.clone()).await,
         };
         let gateway = Arc::new(gateway.expect("gateway"));
+        gateway.spawn_suppression_sync();
         let state = AppState {
             gateway,
             auth: Arc::new(Authenticator::new(&config)),
@@ -99,6 +100,11 @@ impl TestServer {
             "account_id = \"{ACCOUNT}\"\nidentities = [\"shop.example\"]\n[[credentials]]\naccess_key_id = \"{ACCESS_KEY}\"\nsecret_access_key = \"{SECRET_KEY}\"\nprincipal = \"{PRINCIPAL}\"\n"
         ))
         .await
+    }
+
+    /// The server's store (another handle on it acts like the CLI beside the server).
+    pub fn store(&self) -> &bounceguard_store::Store {
+        &self.store
     }
 
     pub fn url(&self) -> String {
