@@ -148,8 +148,9 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
             auth: Arc::new(Authenticator::new(&config)),
         };
         tracing::info!(
-            "bounceguard listening on http://{local} (database {}, transport capture, auth {}, routes {}, dns check {}, account {}, region {})",
+            "bounceguard listening on http://{local} (database {}, transport {}, auth {}, routes {}, dns check {}, account {}, region {})",
             redact(&config.database),
+            config.delivery.transport.as_str(),
             if config.sigv4_enforced() { "sigv4" } else { "none" },
             config.routes.len(),
             if config.dns_check() { "on" } else { "off" },

@@ -149,9 +149,24 @@ impl Default for QuotaConfig {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryConfig {
-    /// The transport; only `capture` exists so far.
+    /// The transport.
     #[serde(default)]
     pub transport: Transport,
+    /// `ses`: the SES region (default: the gateway's `region`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `ses`: another endpoint than the region's (a VPC endpoint; moto in tests).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// `smtp`: the relay, `smtp://user:pass@host:587?tls=required` or `smtps://…`.
+    #[serde(default)]
+    pub relay_url: Option<String>,
+    /// Attempts per message for throttling and server errors (default 3).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// Time budget per message across attempts, in milliseconds (default 10000).
+    #[serde(default)]
+    pub max_total_ms: Option<u64>,
 }
 
 /// The delivery transport.
@@ -161,6 +176,21 @@ pub enum Transport {
     /// Keep the message for people to read; never send it.
     #[default]
     Capture,
+    /// Amazon SES through the official SDK (standard credential chain).
+    Ses,
+    /// An SMTP relay.
+    Smtp,
+}
+
+impl Transport {
+    /// The config word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Capture => "capture",
+            Self::Ses => "ses",
+            Self::Smtp => "smtp",
+        }
+    }
 }
 
 /// `[dns]`: the MX / A / AAAA / null-MX check of recipient domains.
@@ -310,6 +340,9 @@ impl Config {
                     *path = dir.join(&*path);
                 }
             }
+        }
+        if config.delivery.transport == Transport::Smtp && config.delivery.relay_url.is_none() {
+            bail!("[delivery] transport = \"smtp\" needs relay_url");
         }
         if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
             bail!("[smtp] tls_cert and tls_key go together");

@@ -50,6 +50,8 @@ pub struct Gateway {
     dns_fail_open: AtomicU64,
     /// The account suppression list's in-memory index (see [`suppression`]).
     suppression: suppression::SuppressionState,
+    /// Where `deliver` recipients go; `None` with the capture transport (the record is all).
+    transport: Option<Arc<dyn bounceguard_delivery::Transport>>,
 }
 
 /// What was decided for one recipient, as it is recorded (the decision log).
@@ -103,9 +105,11 @@ impl Gateway {
             entries = suppression.index().len(),
             "suppression list loaded"
         );
+        let transport = transport(&config).await?;
         let gateway = Self {
             guard: config.guard()?,
             suppression,
+            transport,
             config,
             store,
             verified: RwLock::new(HashSet::new()),
@@ -368,9 +372,78 @@ impl Gateway {
         }
         let now = now_ms();
         let message_id = ids::message_id(now, Uuid::new_v4());
-        let message = self.message_record(&request, caller, message_id.clone(), now, verdicts);
-        self.store.record_send(message).await.map_err(store_error)?;
-        Ok(message_id)
+        let mut message = self.message_record(&request, caller, message_id, now, verdicts);
+        let delivered = self.deliver(&request, &mut message).await?;
+        let id = message.id.clone();
+        match self.store.record_send(message).await {
+            Ok(()) => Ok(id),
+            // The mail is out: answer its MessageId rather than invite a retry that would send it
+            // twice; the lost record is logged loudly.
+            Err(e) if delivered => {
+                tracing::error!(error = %e, message_id = %id, "delivered but not recorded");
+                Ok(id)
+            }
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// Sends the message to its `deliver` recipients through the configured transport (none with
+    /// the capture transport, or when no recipient is decided `deliver`). On success the record
+    /// takes the transport's MessageId (SES's own, so its notifications join up); a transport
+    /// error is the client's error, with SES's code. Returns whether anything was sent.
+    async fn deliver(
+        &self,
+        request: &SendRequest,
+        message: &mut NewMessage,
+    ) -> Result<bool, SesError> {
+        let Some(transport) = &self.transport else {
+            return Ok(false);
+        };
+        let recipients: Vec<String> = request
+            .recipients
+            .iter()
+            .zip(&message.recipients)
+            .filter(|(_, r)| r.decision == Action::Deliver.as_str())
+            .map(|(r, _)| r.mailbox.address.clone())
+            .collect();
+        if recipients.is_empty() {
+            return Ok(false);
+        }
+        let outgoing = bounceguard_delivery::Outgoing {
+            message_id_hint: message.id.clone(),
+            from: request.from.address.clone(),
+            recipients,
+            raw: bytes::Bytes::from(message.raw.clone()),
+            configuration_set: request.configuration_set.clone(),
+            tags: request
+                .tags
+                .iter()
+                .map(|t| (t.name.clone(), t.value.clone()))
+                .collect(),
+        };
+        match transport.send(&outgoing).await {
+            Ok(sent) => {
+                tracing::info!(
+                    transport = transport.name(),
+                    message_id = %sent.message_id,
+                    attempts = sent.attempts,
+                    recipients = outgoing.recipients.len(),
+                    "delivered"
+                );
+                message.id = sent.message_id;
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    transport = transport.name(),
+                    attempts = e.attempts,
+                    temporary = e.temporary,
+                    "delivery failed: {}",
+                    e.error.message
+                );
+                Err(e.error)
+            }
+        }
     }
 
     /// The guard's decision for every recipient of a request, in order, with the DNS answers
@@ -694,6 +767,43 @@ pub fn normalize(address: &str) -> String {
         Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
         None => address.to_ascii_lowercase(),
     }
+}
+
+/// The configured delivery transport (`None`: capture).
+async fn transport(
+    config: &Config,
+) -> anyhow::Result<Option<Arc<dyn bounceguard_delivery::Transport>>> {
+    use bounceguard_delivery::{RetryBudget, SesConfig, SesTransport, SmtpRelay, SmtpRelayConfig};
+    let delivery = &config.delivery;
+    let mut retry = RetryBudget::default();
+    if let Some(n) = delivery.max_attempts {
+        retry.max_attempts = n.max(1);
+    }
+    if let Some(ms) = delivery.max_total_ms {
+        retry.max_total = std::time::Duration::from_millis(ms);
+    }
+    Ok(match delivery.transport {
+        crate::config::Transport::Capture => None,
+        crate::config::Transport::Ses => {
+            let ses = SesTransport::from_env(&SesConfig {
+                region: delivery.region.clone().unwrap_or(config.region.clone()),
+                endpoint_url: delivery.endpoint_url.clone(),
+                retry,
+            })
+            .await;
+            Some(Arc::new(ses))
+        }
+        crate::config::Transport::Smtp => {
+            let url = delivery.relay_url.clone().ok_or_else(|| {
+                anyhow::anyhow!("[delivery] transport = \"smtp\" needs relay_url")
+            })?;
+            let mut relay = SmtpRelayConfig::new(url);
+            relay.retry = retry;
+            Some(Arc::new(
+                SmtpRelay::new(&relay).map_err(|e| anyhow::anyhow!("[delivery] relay_url: {e}"))?,
+            ))
+        }
+    })
 }
 
 /// The guard's view of a DNS answer.
