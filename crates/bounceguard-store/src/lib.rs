@@ -25,6 +25,10 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use error::StoreError;
+pub use events::{
+    MAX_APPLY_BATCH, NewEvent, NewSendOutcome, OutcomeClass, StoredEvent, StoredOutcome,
+    WindowCountsRow,
+};
 pub use model::{
     IdentityRecord, MessageQuery, MessageSummary, NewMessage, NewRecipient, RecipientRecord,
     StatisticsBucket, StoredMessage, WriterStats,
@@ -119,6 +123,7 @@ macro_rules! with_write {
     };
 }
 
+mod events;
 mod policies;
 mod suppression;
 
@@ -134,6 +139,8 @@ struct Inner {
     queue: mpsc::Sender<writer::Command>,
     writer: Mutex<Option<JoinHandle<()>>>,
     counters: Arc<writer::Counters>,
+    /// Pending `apply_events_once` calls, committed together (see `events`).
+    events: Arc<events::Combiner>,
 }
 
 #[derive(FromRow)]
@@ -241,6 +248,7 @@ impl Store {
                 queue,
                 writer: Mutex::new(Some(task)),
                 counters,
+                events: Arc::default(),
             }),
         })
     }
