@@ -1,5 +1,5 @@
 //! The command line: `bounceguard serve [--config FILE]`, `bounceguard policy test|lint …`,
-//! `bounceguard addresses check|generate …`, `bounceguard why MESSAGE_ID`.
+//! `bounceguard addresses check|generate …`, `bounceguard suppression …`, `bounceguard why MESSAGE_ID`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -52,6 +52,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::address_tool::AddressesCommand,
     },
+    /// Manage the account suppression list: add, remove, get, list, import and export.
+    Suppression {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::suppression_tool::SuppressionCommand,
+    },
     /// Print the decision log of one message: every recipient with its decision, the rule
     /// that made it (policy, route, allow-list, DNS answer) and why. Reads the store named by
     /// the configuration; exit status 1 when there is no such message.
@@ -74,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Serve { config } => config,
         Command::Policy { command } => return crate::policy_tool::run(command),
         Command::Addresses { command } => return crate::address_tool::run(command),
+        Command::Suppression { command } => return crate::suppression_tool::run(command),
         Command::Why { config, json, id } => {
             return crate::address_tool::why(config.as_deref(), &id, json);
         }

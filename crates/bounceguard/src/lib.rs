@@ -16,3 +16,4 @@ pub mod http;
 pub mod policy_tool;
 pub mod service;
 pub mod smtp;
+pub mod suppression_tool;
