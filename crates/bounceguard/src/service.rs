@@ -24,6 +24,7 @@ use crate::config::Config;
 
 pub mod addresses;
 pub mod authorization;
+pub mod events;
 pub mod suppression;
 
 /// Milliseconds in a day.

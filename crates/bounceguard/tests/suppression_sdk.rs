@@ -318,3 +318,82 @@ async fn a_change_by_another_process_is_honoured_within_a_second() {
     other.close().await;
     server.stop().await;
 }
+
+/// A permanent bounce as SES publishes it (the spec's example), for `message_id` and `to`.
+fn permanent_bounce(message_id: &str, to: &str, bounce_type: &str) -> String {
+    serde_json::json!({
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": bounce_type,
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": to, "action": "failed", "status": "5.1.1",
+                                   "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+            "timestamp": "2026-12-01T10:30:05.120Z",
+            "feedbackId": "feedback-0001-000000"
+        },
+        "mail": {
+            "timestamp": "2026-12-01T10:30:00.011Z",
+            "source": "sender@shop.example",
+            "sourceArn": "arn:aws:ses:us-east-1:000000000000:identity/shop.example",
+            "sendingAccountId": "000000000000",
+            "messageId": message_id,
+            "destination": [to]
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_permanent_bounce_event_puts_the_recipient_on_the_list_with_its_source() {
+    let server = TestServer::open().await;
+    let id = send(&server, &["Gone@Customer.org"]).await;
+    // A transient bounce suppresses nothing.
+    let response = server
+        .http(
+            "POST",
+            "/api/v1/events",
+            &[],
+            permanent_bounce(&id, "Gone@Customer.org", "Transient").as_bytes(),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let answer: serde_json::Value = serde_json::from_slice(&response.body).expect("json");
+    assert_eq!(answer["suppressed"], serde_json::json!([]));
+
+    let response = server
+        .http(
+            "POST",
+            "/api/v1/events",
+            &[],
+            permanent_bounce(&id, "Gone@Customer.org", "Permanent").as_bytes(),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let answer: serde_json::Value = serde_json::from_slice(&response.body).expect("json");
+    assert_eq!(answer["event_type"], "Bounce");
+    assert_eq!(
+        answer["suppressed"],
+        serde_json::json!(["Gone@customer.org"])
+    );
+
+    let got = server
+        .ses_v2()
+        .get_suppressed_destination()
+        .email_address("Gone@customer.org")
+        .send()
+        .await
+        .expect("on the list");
+    let entry = got.suppressed_destination().expect("entry");
+    assert_eq!(entry.reason(), &Reason::Bounce);
+    let attributes = entry.attributes().expect("attributes");
+    assert_eq!(attributes.message_id(), Some(id.as_str()));
+    assert_eq!(attributes.feedback_id(), Some("feedback-0001-000000"));
+    let next = send(&server, &["Gone@customer.org"]).await;
+    assert_eq!(decided(&server, &next).await[0].0, "suppress");
+
+    let response = server
+        .http("POST", "/api/v1/events", &[], b"{\"eventType\":\"Bounce\"}")
+        .await;
+    assert_eq!(response.status, 400, "{}", response.text());
+    server.stop().await;
+}

@@ -5,6 +5,7 @@
 
 mod addresses;
 mod capture;
+mod events;
 mod ses_v1;
 mod ses_v2;
 mod suppression;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(suppression::routes())
         .merge(capture::routes())
         .merge(addresses::routes())
+        .merge(events::routes())
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }

@@ -1,0 +1,108 @@
+//! SES event ingestion (issue 6, first part): `POST /api/v1/events` takes the SES event JSON
+//! (identity notification or event publishing) without the SNS envelope, stores one event row
+//! per recipient, and puts the recipients of a permanent bounce or a complaint on the suppression
+//! list, with the event as the recorded source (`event:<feedback id>`). The SNS endpoint, the rates
+//! and the guard come later; an SNS delivery will go through [`Gateway::ingest_event`] with its
+//! SNS MessageId for exactly-once application.
+
+use bounceguard_core::{ErrorCode, SesError};
+use bounceguard_events::ses::{EventDetail, SesEvent, SuppressionCause};
+use bounceguard_guard::SuppressionReason;
+use bounceguard_store::NewEvent;
+use serde::Serialize;
+
+use super::{Gateway, now_ms, store_error};
+
+/// What applying one event did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ingested {
+    /// `false` when the SNS message was applied before (a redelivery).
+    pub applied: bool,
+    /// The event type, e.g. `Bounce`.
+    pub event_type: String,
+    /// Addresses put on the suppression list (canonical form).
+    pub suppressed: Vec<String>,
+}
+
+impl Gateway {
+    /// Applies one SES event JSON; `sns_message_id` (when it came through SNS) makes a redelivery
+    /// harmless.
+    pub async fn ingest_event(
+        &self,
+        json: &str,
+        sns_message_id: Option<&str>,
+        topic: Option<&str>,
+    ) -> Result<Ingested, SesError> {
+        let event = SesEvent::from_json(json).map_err(|e| {
+            SesError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Invalid event: {e}"),
+            )
+        })?;
+        let event_type = event.detail.event_type().as_str().to_string();
+        let (bounce_type, bounce_subtype, feedback_id, at_ms) = match &event.detail {
+            EventDetail::Bounce(b) => (
+                Some(b.bounce_type.as_str().to_string()),
+                Some(b.bounce_sub_type.as_str().to_string()),
+                Some(b.feedback_id.clone()),
+                b.timestamp.0.timestamp_millis(),
+            ),
+            EventDetail::Complaint(c) => (
+                None,
+                None,
+                Some(c.feedback_id.clone()),
+                c.timestamp.0.timestamp_millis(),
+            ),
+            _ => (None, None, None, event.mail.timestamp.0.timestamp_millis()),
+        };
+        let rows: Vec<NewEvent> = event
+            .recipients()
+            .into_iter()
+            .map(|r| NewEvent {
+                event_type: event_type.clone(),
+                message_id: event.mail.message_id.clone(),
+                recipient: self.canonical_address(r),
+                bounce_type: bounce_type.clone(),
+                bounce_subtype: bounce_subtype.clone(),
+                feedback_id: feedback_id.clone(),
+                at_ms,
+                raw_json: json.to_string(),
+            })
+            .collect();
+        let applied = self
+            .store()
+            .apply_events_once(sns_message_id, topic, &rows, now_ms())
+            .await
+            .map_err(store_error)?;
+        let mut suppressed = Vec::new();
+        if applied && let Some((cause, recipients)) = event.suppression_candidates() {
+            let reason = match cause {
+                SuppressionCause::Bounce => SuppressionReason::Bounce,
+                SuppressionCause::Complaint => SuppressionReason::Complaint,
+            };
+            // Only the reasons the account suppresses for (PutAccountSuppressionAttributes).
+            let recipients = if self.suppressed_reasons().contains(&reason) {
+                recipients
+            } else {
+                Vec::new()
+            };
+            let source = format!("event:{}", feedback_id.as_deref().unwrap_or("-"));
+            for address in recipients {
+                self.suppress(
+                    address,
+                    reason,
+                    &source,
+                    Some(event.mail.message_id.clone()),
+                    feedback_id.clone(),
+                )
+                .await?;
+                suppressed.push(self.canonical_address(address));
+            }
+        }
+        Ok(Ingested {
+            applied,
+            event_type,
+            suppressed,
+        })
+    }
+}
