@@ -2,9 +2,10 @@
 and two server instances on one PostgreSQL database."""
 
 import json
+import subprocess
 import time
 
-from conftest import SIGNED_CONFIG, Server, postgres_url
+from conftest import SIGNED_CONFIG, Server, binary, postgres_url
 
 
 def decisions(server, message_id):
@@ -75,3 +76,22 @@ def test_two_instances_on_one_postgres_agree_within_a_second(tmp_path):
     finally:
         assert first.stop() == 0
         assert second.stop() == 0
+
+
+def test_the_cli_beside_a_running_sqlite_server_is_honoured_within_a_second(server):
+    if not server.database.startswith("sqlite"):
+        return  # the PostgreSQL case is the two-instance test above
+    env = {"BOUNCEGUARD_DATABASE": server.database, "PATH": "/usr/bin:/bin"}
+    added = subprocess.run(
+        [binary(), "suppression", "add", "cli@customer.org", "--reason", "COMPLAINT"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert added.returncode == 0, added.stderr
+    deadline = time.monotonic() + 1.0
+    while True:
+        [(decision, rule, _)] = decisions(server, send(server, ["cli@customer.org"]))
+        if decision == "suppress":
+            assert rule == "suppression:COMPLAINT"
+            break
+        assert time.monotonic() < deadline, "the running server did not see the CLI's entry within 1 s"
+        time.sleep(0.05)

@@ -13,13 +13,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use bounceguard_guard::{GenerateFormat, Verdict};
 use bounceguard_store::{RecipientRecord, Store, StoredMessage};
-use chrono::{DateTime, SecondsFormat, Utc};
+
 use clap::{Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::config::Config;
 use crate::service::Gateway;
+use crate::service::rfc3339;
 
 /// Addresses validated per call of the validation path (the API's limit).
 const CHUNK: usize = crate::service::addresses::MAX_VALIDATE;
@@ -329,12 +330,6 @@ fn why_inner(config: Option<&Path>, id: &str, as_json: bool) -> anyhow::Result<E
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn why_json(m: &StoredMessage) -> serde_json::Value {

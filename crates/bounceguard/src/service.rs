@@ -70,6 +70,14 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A time in milliseconds since the epoch as RFC 3339 UTC with milliseconds
+/// (`2026-12-01T10:30:00.000Z`), the form every JSON answer and CLI table uses.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 fn store_error(e: StoreError) -> SesError {
     tracing::error!(error = %e, "store failure");
     SesError::internal()
@@ -376,8 +384,35 @@ impl Gateway {
         let mut message = self.message_record(&request, caller, message_id, now, verdicts);
         let delivered = self.deliver(&request, &mut message).await?;
         let id = message.id.clone();
+        let suppressed: Vec<String> = message
+            .recipients
+            .iter()
+            .filter(|r| r.decision == Action::Suppress.as_str())
+            .map(|r| r.address.clone())
+            .collect();
+        let destination: Vec<String> = if suppressed.is_empty() {
+            Vec::new()
+        } else {
+            message
+                .recipients
+                .iter()
+                .map(|r| r.address.clone())
+                .collect()
+        };
         match self.store.record_send(message).await {
-            Ok(()) => Ok(id),
+            Ok(()) => {
+                if !suppressed.is_empty() {
+                    let suppressed: Vec<&str> = suppressed.iter().map(String::as_str).collect();
+                    self.record_suppression_bounce(
+                        &id,
+                        &request.from_original,
+                        destination,
+                        &suppressed,
+                    )
+                    .await;
+                }
+                Ok(id)
+            }
             // The mail is out: answer its MessageId rather than invite a retry that would send it
             // twice; the lost record is logged loudly.
             Err(e) if delivered => {

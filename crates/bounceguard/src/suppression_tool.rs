@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+use crate::service::{now_ms, rfc3339};
 use anyhow::Context;
 use bounceguard_guard::{Guard, SuppressionReason};
 use bounceguard_store::{
@@ -26,7 +27,6 @@ use bounceguard_store::{
     SuppressionWrite,
 };
 use bounceguard_suppression::csv::{CsvReader, CsvWriter, LineError};
-use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Subcommand, ValueEnum};
 use indicatif::ProgressBar;
 use serde_json::json;
@@ -206,16 +206,6 @@ fn with_store<T>(
         store.close().await;
         result
     })
-}
-
-fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
-fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn add(config: Option<&Path>, address: &str, reason: SuppressedReason) -> anyhow::Result<ExitCode> {

@@ -178,26 +178,7 @@ async fn why_prints_the_decision_log_beside_a_running_server() {
                 .cc_addresses("stranger@company.com")
                 .build(),
         )
-        .message(
-            aws_sdk_ses::types::Message::builder()
-                .subject(
-                    aws_sdk_ses::types::Content::builder()
-                        .data("why")
-                        .build()
-                        .expect("subject"),
-                )
-                .body(
-                    aws_sdk_ses::types::Body::builder()
-                        .text(
-                            aws_sdk_ses::types::Content::builder()
-                                .data("b")
-                                .build()
-                                .expect("text"),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
+        .message(common::v1_text("why", "b"))
         .send()
         .await
         .expect("accepted")

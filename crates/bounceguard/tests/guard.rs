@@ -11,7 +11,7 @@ use aws_sdk_sesv2 as sesv2;
 use bounceguard_dns::{DomainVerdict, MxLookup, StaticLookup, Via};
 use common::TestServer;
 use serde_json::{Value, json};
-use sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use sesv2::types::Destination;
 
 const GUARD: &str = r#"
 identities = ["sender@shop.example"]
@@ -34,21 +34,6 @@ domain = "sink.net"
 action = "hold"
 "#;
 
-fn simple(subject: &str) -> EmailContent {
-    EmailContent::builder()
-        .simple(
-            Message::builder()
-                .subject(Content::builder().data(subject).build().expect("subject"))
-                .body(
-                    Body::builder()
-                        .text(Content::builder().data("hello").build().expect("text"))
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-}
-
 async fn send_v2(server: &TestServer, to: &[&str]) -> Result<String, String> {
     let destination = to
         .iter()
@@ -59,7 +44,7 @@ async fn send_v2(server: &TestServer, to: &[&str]) -> Result<String, String> {
         .send_email()
         .from_email_address("sender@shop.example")
         .destination(destination)
-        .content(simple("guard"))
+        .content(common::v2_text("guard", "hello"))
         .send()
         .await
         .map(|out| out.message_id().expect("MessageId").to_string())
@@ -172,26 +157,7 @@ async fn a_deny_route_refuses_the_request_naming_the_route_and_records_it() {
                 .to_addresses("qa@blocked.example.org")
                 .build(),
         )
-        .message(
-            aws_sdk_ses::types::Message::builder()
-                .subject(
-                    aws_sdk_ses::types::Content::builder()
-                        .data("s")
-                        .build()
-                        .expect("subject"),
-                )
-                .body(
-                    aws_sdk_ses::types::Body::builder()
-                        .text(
-                            aws_sdk_ses::types::Content::builder()
-                                .data("b")
-                                .build()
-                                .expect("text"),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
+        .message(common::v1_text("s", "b"))
         .send()
         .await
         .expect_err("denied");

@@ -5,28 +5,11 @@ mod common;
 use aws_sdk_sesv2 as sesv2;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{
-    Body, Content, Destination, EmailContent, IdentityType, Message, RawMessage,
-};
+use aws_sdk_sesv2::types::{Destination, EmailContent, IdentityType, RawMessage};
 use common::TestServer;
 
 fn client(server: &TestServer) -> sesv2::Client {
     server.ses_v2()
-}
-
-fn simple(subject: &str) -> EmailContent {
-    EmailContent::builder()
-        .simple(
-            Message::builder()
-                .subject(Content::builder().data(subject).build().expect("subject"))
-                .body(
-                    Body::builder()
-                        .text(Content::builder().data("v2 text").build().expect("text"))
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
 }
 
 #[tokio::test]
@@ -41,7 +24,7 @@ async fn send_email_simple_and_raw_are_captured() {
                 .to_addresses("ann@example.org")
                 .build(),
         )
-        .content(simple("Welcome"))
+        .content(common::v2_text("Welcome", "v2 text"))
         .send()
         .await
         .expect("simple send");
@@ -96,7 +79,7 @@ async fn typed_errors_reach_the_sdk() {
                 .to_addresses("ann@example.org")
                 .build(),
         )
-        .content(simple("x"))
+        .content(common::v2_text("x", "v2 text"))
         .send()
         .await
         .expect_err("unverified");
@@ -140,7 +123,7 @@ async fn typed_errors_reach_the_sdk() {
         .send_email()
         .from_email_address("no-reply@shop.example")
         .destination(destination.build())
-        .content(simple("x"))
+        .content(common::v2_text("x", "v2 text"))
         .send()
         .await
         .expect_err("51 recipients")
@@ -242,7 +225,7 @@ async fn identity_lifecycle_and_account() {
                 .cc_addresses("b@customer.org")
                 .build(),
         )
-        .content(simple("quota"))
+        .content(common::v2_text("quota", "v2 text"))
         .send()
         .await
         .expect("send");

@@ -9,24 +9,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sesv2 as sesv2;
 use bounceguard_store::{SuppressedReason, SuppressionWrite};
 use common::TestServer;
-use sesv2::types::{
-    Body, Content, Destination, EmailContent, Message, SuppressionListReason as Reason,
-};
-
-fn simple() -> EmailContent {
-    EmailContent::builder()
-        .simple(
-            Message::builder()
-                .subject(Content::builder().data("s").build().expect("subject"))
-                .body(
-                    Body::builder()
-                        .text(Content::builder().data("b").build().expect("text"))
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-}
+use sesv2::types::{Destination, SuppressionListReason as Reason};
 
 async fn send(server: &TestServer, to: &[&str]) -> String {
     let destination = to
@@ -38,7 +21,7 @@ async fn send(server: &TestServer, to: &[&str]) -> String {
         .send_email()
         .from_email_address("sender@shop.example")
         .destination(destination)
-        .content(simple())
+        .content(common::v2_text("s", "b"))
         .send()
         .await
         .expect("accepted")
@@ -219,6 +202,30 @@ async fn a_suppressed_recipient_is_accepted_never_delivered_and_counted_in_the_q
         .as_str()
         .unwrap_or_default();
     assert!(reason.contains("(BOUNCE)"), "{reason}");
+    // SES's answer for a suppressed recipient: a Permanent / OnAccountSuppressionList bounce.
+    let events = server
+        .store()
+        .events_for_message(&id)
+        .await
+        .expect("events");
+    let bounces: Vec<(&str, Option<&str>, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.recipient.as_str(),
+                e.bounce_type.as_deref(),
+                e.bounce_subtype.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bounces,
+        vec![(
+            "bounced@customer.org",
+            Some("Permanent"),
+            Some("OnAccountSuppressionList")
+        )]
+    );
     // SES counts a suppressed recipient against the quota, but it is no delivery attempt.
     let account = ses.get_account().send().await.expect("account");
     assert_eq!(

@@ -14,12 +14,13 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bounceguard_store::{MessageQuery, MessageSummary, RecipientRecord, StoredMessage};
-use chrono::{DateTime, SecondsFormat, Utc};
+
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::service::rfc3339;
 
 /// Default page of the message listing.
 const DEFAULT_LIMIT: u32 = 50;
@@ -45,12 +46,6 @@ struct ListParams {
     to: Option<String>,
     from: Option<String>,
     id: Option<String>,
-}
-
-fn rfc3339(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn addresses(recipients: &[RecipientRecord], kinds: &[&str]) -> Vec<String> {

@@ -6,7 +6,7 @@
 //! SNS MessageId for exactly-once application.
 
 use bounceguard_core::{ErrorCode, SesError};
-use bounceguard_events::ses::{EventDetail, SesEvent, SuppressionCause};
+use bounceguard_events::ses::{Bounce, Channel, EventDetail, Mail, SesEvent, SuppressionCause};
 use bounceguard_guard::SuppressionReason;
 use bounceguard_store::NewEvent;
 use serde::Serialize;
@@ -25,6 +25,31 @@ pub struct Ingested {
 }
 
 impl Gateway {
+    /// Records the Bounce SES sends for recipients on the account suppression list
+    /// (`Permanent` / `OnAccountSuppressionList`, ses-spec §6): one event for the message, through
+    /// the same pipeline as SES's own notifications. It never counts toward the bounce rate.
+    pub(super) async fn record_suppression_bounce(
+        &self,
+        message_id: &str,
+        source: &str,
+        destination: Vec<String>,
+        suppressed: &[&str],
+    ) {
+        let now = chrono::Utc::now();
+        let event = SesEvent {
+            channel: Channel::EventPublishing,
+            detail: EventDetail::Bounce(Bounce::on_account_suppression_list(
+                suppressed,
+                now,
+                format!("{message_id}-suppressed"),
+            )),
+            mail: Mail::new(message_id, source, destination, now),
+        };
+        if let Err(e) = self.ingest_event(&event.to_json(), None, None).await {
+            tracing::error!(error = %e.message, message_id, "could not record the suppression bounce");
+        }
+    }
+
     /// Applies one SES event JSON; `sns_message_id` (when it came through SNS) makes a redelivery
     /// harmless.
     pub async fn ingest_event(

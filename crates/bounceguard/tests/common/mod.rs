@@ -21,6 +21,36 @@ pub const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/member-service";
 /// The account of [`PRINCIPAL`], and of the gateway [`TestServer::signed`] starts.
 pub const ACCOUNT: &str = "123456789012";
 
+/// v2 `Simple` content with a subject and a text body.
+pub fn v2_text(subject: &str, text: &str) -> aws_sdk_sesv2::types::EmailContent {
+    use aws_sdk_sesv2::types::{Body, Content, EmailContent, Message};
+    EmailContent::builder()
+        .simple(
+            Message::builder()
+                .subject(Content::builder().data(subject).build().expect("subject"))
+                .body(
+                    Body::builder()
+                        .text(Content::builder().data(text).build().expect("text"))
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// A v1 `Message` with a subject and a text body.
+pub fn v1_text(subject: &str, text: &str) -> aws_sdk_ses::types::Message {
+    use aws_sdk_ses::types::{Body, Content, Message};
+    Message::builder()
+        .subject(Content::builder().data(subject).build().expect("subject"))
+        .body(
+            Body::builder()
+                .text(Content::builder().data(text).build().expect("text"))
+                .build(),
+        )
+        .build()
+}
+
 /// A running server.
 pub struct TestServer {
     pub addr: SocketAddr,
