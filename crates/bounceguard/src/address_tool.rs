@@ -404,6 +404,60 @@ fn why_text(m: &StoredMessage) -> String {
     out
 }
 
+/// Runs `bounceguard reputation`: the rates, the level and the recovery projection, read from the
+/// store the configuration names (the same numbers every instance on it answers).
+pub fn reputation(config: Option<&Path>, as_json: bool) -> ExitCode {
+    finish(reputation_inner(config, as_json))
+}
+
+fn reputation_inner(config: Option<&Path>, as_json: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(config)?;
+    let report = runtime()?.block_on(async {
+        let store = Store::open(&config.database)
+            .await
+            .with_context(|| format!("opening database {}", config.database))?;
+        let gateway = Gateway::new(config.clone(), store.clone()).await?;
+        let report = gateway.reputation().await;
+        store.close().await;
+        report.map_err(|e| anyhow::anyhow!("{}", e.message))
+    })?;
+    if as_json {
+        println!("{:#}", json!(report));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let pct = |r: f64| format!("{:.2} %", r * 100.0);
+    let clean = |n: Option<u64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
+    println!(
+        "level {} (GetAccount says {}), window of the last {} eligible sends\n",
+        report.level, report.enforcement_status, report.window_size
+    );
+    println!(
+        "{:<8} {:>8} {:>12} {:>11} {:>10} {:>14}",
+        "VIEW", "SENDS", "HARD BOUNCES", "BOUNCE", "COMPLAINTS", "COMPLAINT"
+    );
+    for (name, r) in [
+        ("window", &report.window),
+        ("24h", &report.last_24h),
+        ("7d", &report.last_7d),
+    ] {
+        println!(
+            "{:<8} {:>8} {:>12} {:>11} {:>10} {:>14}",
+            name,
+            r.sends,
+            r.hard_bounces,
+            pct(r.bounce_rate),
+            r.complaints,
+            pct(r.complaint_rate)
+        );
+    }
+    println!(
+        "\nclean deliveries to get the bounce rate under 5 %: {}; under the guard threshold: {}",
+        clean(report.clean_sends_to_under_5_percent),
+        clean(report.clean_sends_to_under_guard)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,17 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::suppression_tool::SuppressionCommand,
     },
+    /// Print the account's bounce and complaint rates (over the window of eligible sends, the
+    /// last 24 hours and 7 days), its level (HEALTHY, WARNING, PROBATION, SHUTDOWN) and how many
+    /// clean deliveries would bring the bounce rate under 5 % and under the guard threshold.
+    Reputation {
+        /// A TOML configuration file (the server's).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Print JSON (as GET /api/v1/reputation) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the decision log of one message: every recipient with its decision, the rule
     /// that made it (policy, route, allow-list, DNS answer) and why. Reads the store named by
     /// the configuration; exit status 1 when there is no such message.
@@ -81,6 +92,9 @@ pub fn main() -> ExitCode {
         Command::Policy { command } => return crate::policy_tool::run(command),
         Command::Addresses { command } => return crate::address_tool::run(command),
         Command::Suppression { command } => return crate::suppression_tool::run(command),
+        Command::Reputation { config, json } => {
+            return crate::address_tool::reputation(config.as_deref(), json);
+        }
         Command::Why { config, json, id } => {
             return crate::address_tool::why(config.as_deref(), &id, json);
         }

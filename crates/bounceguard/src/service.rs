@@ -25,6 +25,7 @@ use crate::config::Config;
 pub mod addresses;
 pub mod authorization;
 pub mod events;
+pub mod reputation;
 pub mod suppression;
 
 /// Milliseconds in a day.
@@ -329,7 +330,12 @@ impl Gateway {
                     .await
             }
             Operation::GetAccount => Ok(Output::Account(Account {
-                enforcement_status: "HEALTHY".into(),
+                enforcement_status: self
+                    .reputation_window()
+                    .await?
+                    .level(&bounceguard_events::reputation::Thresholds::default())
+                    .enforcement_status()
+                    .into(),
                 production_access_enabled: true,
                 sending_enabled: true,
                 send_quota: self.quota().await?,
@@ -399,8 +405,14 @@ impl Gateway {
                 .map(|r| r.address.clone())
                 .collect()
         };
+        let sent: Vec<(String, String)> = message
+            .recipients
+            .iter()
+            .map(|r| (r.normalized.clone(), r.decision.clone()))
+            .collect();
         match self.store.record_send(message).await {
             Ok(()) => {
+                self.record_outcomes(&id, &sent).await;
                 if !suppressed.is_empty() {
                     let suppressed: Vec<&str> = suppressed.iter().map(String::as_str).collect();
                     self.record_suppression_bounce(

@@ -326,30 +326,6 @@ async fn a_change_by_another_process_is_honoured_within_a_second() {
     server.stop().await;
 }
 
-/// A permanent bounce as SES publishes it (the spec's example), for `message_id` and `to`.
-fn permanent_bounce(message_id: &str, to: &str, bounce_type: &str) -> String {
-    serde_json::json!({
-        "eventType": "Bounce",
-        "bounce": {
-            "bounceType": bounce_type,
-            "bounceSubType": "General",
-            "bouncedRecipients": [{"emailAddress": to, "action": "failed", "status": "5.1.1",
-                                   "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
-            "timestamp": "2026-12-01T10:30:05.120Z",
-            "feedbackId": "feedback-0001-000000"
-        },
-        "mail": {
-            "timestamp": "2026-12-01T10:30:00.011Z",
-            "source": "sender@shop.example",
-            "sourceArn": "arn:aws:ses:us-east-1:000000000000:identity/shop.example",
-            "sendingAccountId": "000000000000",
-            "messageId": message_id,
-            "destination": [to]
-        }
-    })
-    .to_string()
-}
-
 #[tokio::test]
 async fn a_permanent_bounce_event_puts_the_recipient_on_the_list_with_its_source() {
     let server = TestServer::open().await;
@@ -360,7 +336,7 @@ async fn a_permanent_bounce_event_puts_the_recipient_on_the_list_with_its_source
             "POST",
             "/api/v1/events",
             &[],
-            permanent_bounce(&id, "Gone@Customer.org", "Transient").as_bytes(),
+            common::bounce_event(&id, "Gone@Customer.org", "Transient").as_bytes(),
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
@@ -372,7 +348,7 @@ async fn a_permanent_bounce_event_puts_the_recipient_on_the_list_with_its_source
             "POST",
             "/api/v1/events",
             &[],
-            permanent_bounce(&id, "Gone@Customer.org", "Permanent").as_bytes(),
+            common::bounce_event(&id, "Gone@Customer.org", "Permanent").as_bytes(),
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text());

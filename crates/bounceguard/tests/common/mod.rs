@@ -51,6 +51,31 @@ pub fn v1_text(subject: &str, text: &str) -> aws_sdk_ses::types::Message {
         .build()
 }
 
+/// A bounce as SES publishes it (the spec's example shape) for `message_id` and `to`, of
+/// `bounce_type` (`Permanent`, `Transient`).
+pub fn bounce_event(message_id: &str, to: &str, bounce_type: &str) -> String {
+    serde_json::json!({
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": bounce_type,
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": to, "action": "failed", "status": "5.1.1",
+                                   "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+            "timestamp": "2026-12-01T10:30:05.120Z",
+            "feedbackId": "feedback-0001-000000"
+        },
+        "mail": {
+            "timestamp": "2026-12-01T10:30:00.011Z",
+            "source": "sender@shop.example",
+            "sourceArn": "arn:aws:ses:us-east-1:000000000000:identity/shop.example",
+            "sendingAccountId": "000000000000",
+            "messageId": message_id,
+            "destination": [to]
+        }
+    })
+    .to_string()
+}
+
 /// A running server.
 pub struct TestServer {
     pub addr: SocketAddr,
