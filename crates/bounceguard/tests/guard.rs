@@ -11,7 +11,6 @@ use aws_sdk_sesv2 as sesv2;
 use bounceguard_dns::{DomainVerdict, MxLookup, StaticLookup, Via};
 use common::TestServer;
 use serde_json::{Value, json};
-use sesv2::types::Destination;
 
 const GUARD: &str = r#"
 identities = ["sender@shop.example"]
@@ -33,30 +32,6 @@ name = "sink"
 domain = "sink.net"
 action = "hold"
 "#;
-
-async fn send_v2(server: &TestServer, to: &[&str]) -> Result<String, String> {
-    let destination = to
-        .iter()
-        .fold(Destination::builder(), |d, a| d.to_addresses(*a))
-        .build();
-    server
-        .ses_v2()
-        .send_email()
-        .from_email_address("sender@shop.example")
-        .destination(destination)
-        .content(common::v2_text("guard", "hello"))
-        .send()
-        .await
-        .map(|out| out.message_id().expect("MessageId").to_string())
-        .map_err(|e| {
-            let e = e.into_service_error();
-            format!(
-                "{}: {}",
-                e.meta().code().unwrap_or(""),
-                e.meta().message().unwrap_or("")
-            )
-        })
-}
 
 /// The decision log of a message: (address, decision, rule, reason) per recipient.
 async fn log(server: &TestServer, id: &str) -> Vec<(String, String, String, String)> {
@@ -93,18 +68,16 @@ async fn sent_last_24h(server: &TestServer) -> f64 {
 #[tokio::test]
 async fn one_message_is_split_per_recipient_and_each_decision_is_logged() {
     let server = TestServer::start(GUARD).await;
-    let id = send_v2(
-        &server,
-        &[
+    let id = server
+        .send_v2(&[
             "a@example.com",
             "hoge+signup-1@Company.COM",
             "fuga@company.com",
             "x@sink.net",
             "someone@elsewhere.org",
-        ],
-    )
-    .await
-    .expect("accepted with one MessageId");
+        ])
+        .await
+        .expect("accepted with one MessageId");
     let log = log(&server, &id).await;
     let decided: Vec<(&str, &str, &str)> = log
         .iter()
@@ -141,7 +114,8 @@ async fn one_message_is_split_per_recipient_and_each_decision_is_logged() {
 #[tokio::test]
 async fn a_deny_route_refuses_the_request_naming_the_route_and_records_it() {
     let server = TestServer::start(GUARD).await;
-    let error = send_v2(&server, &["ok@elsewhere.org", "qa@blocked.example.org"])
+    let error = server
+        .send_v2(&["ok@elsewhere.org", "qa@blocked.example.org"])
         .await
         .expect_err("denied");
     assert!(error.starts_with("MessageRejected: "), "{error}");
@@ -209,18 +183,16 @@ async fn the_domain_check_holds_what_would_hard_bounce_and_fails_open() {
     );
     let server =
         TestServer::start_with_dns("identities = [\"sender@shop.example\"]\n", lookup).await;
-    let id = send_v2(
-        &server,
-        &[
+    let id = server
+        .send_v2(&[
             "a@example.com",
             "b@mx.example-mail.net",
             "c@gone.example-mail.net",
             "d@nullmx.example-mail.net",
             "e@flaky.example-mail.net",
-        ],
-    )
-    .await
-    .expect("one MessageId for all");
+        ])
+        .await
+        .expect("one MessageId for all");
     let log = log(&server, &id).await;
     let decided: Vec<(&str, &str)> = log
         .iter()
@@ -364,7 +336,8 @@ async fn the_validation_api_answers_a_thousand_addresses_in_order_and_refuses_mo
 #[tokio::test]
 async fn a_bad_recipient_refuses_the_whole_request_as_ses_does() {
     let server = TestServer::start(GUARD).await;
-    let error = send_v2(&server, &["ok@example.com", "b\u{e9}@example.com"])
+    let error = server
+        .send_v2(&["ok@example.com", "b\u{e9}@example.com"])
         .await
         .expect_err("refused");
     assert!(

@@ -8,22 +8,7 @@ use common::TestServer;
 use serde_json::Value;
 
 async fn send(server: &TestServer, to: &str) -> String {
-    server
-        .ses_v2()
-        .send_email()
-        .from_email_address("sender@shop.example")
-        .destination(
-            aws_sdk_sesv2::types::Destination::builder()
-                .to_addresses(to)
-                .build(),
-        )
-        .content(common::v2_text("s", "b"))
-        .send()
-        .await
-        .expect("accepted")
-        .message_id()
-        .expect("MessageId")
-        .to_string()
+    server.send_v2(&[to]).await.expect("accepted")
 }
 
 async fn bounce(server: &TestServer, id: &str, to: &str, kind: &str) {

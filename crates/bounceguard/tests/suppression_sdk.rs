@@ -9,25 +9,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_sesv2 as sesv2;
 use bounceguard_store::{SuppressedReason, SuppressionWrite};
 use common::TestServer;
-use sesv2::types::{Destination, SuppressionListReason as Reason};
+use sesv2::types::SuppressionListReason as Reason;
 
 async fn send(server: &TestServer, to: &[&str]) -> String {
-    let destination = to
-        .iter()
-        .fold(Destination::builder(), |d, a| d.to_addresses(*a))
-        .build();
-    server
-        .ses_v2()
-        .send_email()
-        .from_email_address("sender@shop.example")
-        .destination(destination)
-        .content(common::v2_text("s", "b"))
-        .send()
-        .await
-        .expect("accepted")
-        .message_id()
-        .expect("MessageId")
-        .to_string()
+    server.send_v2(to).await.expect("accepted")
 }
 
 /// (decision, rule) per recipient of a stored message.

@@ -162,6 +162,32 @@ impl TestServer {
         &self.store
     }
 
+    /// A v2 SendEmail from `sender@shop.example` to `to`: the MessageId, or `"Code: message"`.
+    pub async fn send_v2(&self, to: &[&str]) -> Result<String, String> {
+        let destination = to
+            .iter()
+            .fold(aws_sdk_sesv2::types::Destination::builder(), |d, a| {
+                d.to_addresses(*a)
+            })
+            .build();
+        self.ses_v2()
+            .send_email()
+            .from_email_address("sender@shop.example")
+            .destination(destination)
+            .content(v2_text("test", "hello"))
+            .send()
+            .await
+            .map(|out| out.message_id().expect("MessageId").to_string())
+            .map_err(|e| {
+                let e = e.into_service_error();
+                format!(
+                    "{}: {}",
+                    e.meta().code().unwrap_or(""),
+                    e.meta().message().unwrap_or("")
+                )
+            })
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
