@@ -29,6 +29,7 @@ pub use events::{
     MAX_APPLY_BATCH, NewEvent, NewSendOutcome, OutcomeClass, StoredEvent, StoredOutcome,
     WindowCountsRow,
 };
+pub use held::{HeldMessage, HeldRecipient, HeldState};
 pub use model::{
     IdentityRecord, MessageQuery, MessageSummary, NewMessage, NewRecipient, RecipientRecord,
     StatisticsBucket, StoredMessage, WriterStats,
@@ -124,6 +125,7 @@ macro_rules! with_write {
 }
 
 mod events;
+mod held;
 mod policies;
 mod suppression;
 
@@ -182,6 +184,22 @@ struct RecipientRow {
     reason: String,
     delivery_attempt: bool,
     quota: bool,
+}
+
+impl SummaryRow {
+    fn into_summary(self, recipients: Vec<RecipientRecord>) -> MessageSummary {
+        MessageSummary {
+            recipients,
+            seq: self.seq,
+            id: self.id,
+            created_ms: self.created_ms,
+            api: self.api,
+            operation: self.operation,
+            source: self.source,
+            from_address: self.from_address,
+            subject: self.subject,
+        }
+    }
 }
 
 impl RecipientRow {
@@ -351,40 +369,48 @@ impl Store {
         })
     }
 
+    /// The recipients of message `seq`, in submission order.
+    async fn recipients_of(&self, seq: i64) -> Result<Vec<RecipientRecord>, StoreError> {
+        with_read!(&self.inner.db, pool, DB => {
+            let rows: Vec<RecipientRow> = sqlx::query_as(
+                "SELECT message_seq, position, address, normalized, kind, decision, rule, reason, \
+                 delivery_attempt, quota FROM message_recipients WHERE message_seq = $1 \
+                 ORDER BY position",
+            )
+            .bind(seq)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.into_iter().map(RecipientRow::into_record).collect())
+        })
+    }
+
     /// One message with its raw bytes and its recipients (in submission order).
     pub async fn get_message(&self, id: &str) -> Result<Option<StoredMessage>, StoreError> {
-        with_read!(&self.inner.db, pool, DB => {
-            let row: Option<FullRow> = sqlx::query_as(
+        let row: Option<FullRow> = with_read!(&self.inner.db, pool, DB => {
+            sqlx::query_as(
                 "SELECT seq, id, created_ms, api, operation, source, from_address, subject, \
                  principal, source_ip, raw FROM messages WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
-            .await?;
-            let Some(row) = row else { return Ok(None) };
-            let recipients: Vec<RecipientRow> = sqlx::query_as(
-                "SELECT message_seq, position, address, normalized, kind, decision, rule, reason, \
-                 delivery_attempt, quota FROM message_recipients WHERE message_seq = $1 \
-                 ORDER BY position",
-            )
-            .bind(row.seq)
-            .fetch_all(pool)
-            .await?;
-            Ok(Some(StoredMessage {
-                seq: row.seq,
-                id: row.id,
-                created_ms: row.created_ms,
-                api: row.api,
-                operation: row.operation,
-                source: row.source,
-                from_address: row.from_address,
-                subject: row.subject,
-                raw: row.raw,
-                principal: row.principal,
-                source_ip: row.source_ip,
-                recipients: recipients.into_iter().map(RecipientRow::into_record).collect(),
-            }))
-        })
+            .await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let recipients = self.recipients_of(row.seq).await?;
+        Ok(Some(StoredMessage {
+            seq: row.seq,
+            id: row.id,
+            created_ms: row.created_ms,
+            api: row.api,
+            operation: row.operation,
+            source: row.source,
+            from_address: row.from_address,
+            subject: row.subject,
+            raw: row.raw,
+            principal: row.principal,
+            source_ip: row.source_ip,
+            recipients,
+        }))
     }
 
     /// Deletes one message (by SES MessageId) or, with `None`, every message. Returns how many

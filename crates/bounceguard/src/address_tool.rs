@@ -113,7 +113,7 @@ pub fn why(config: Option<&Path>, id: &str, as_json: bool) -> ExitCode {
     finish(why_inner(config, id, as_json))
 }
 
-fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
+pub(crate) fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -1,5 +1,6 @@
 //! The command line: `bounceguard serve [--config FILE]`, `bounceguard policy test|lint …`,
-//! `bounceguard addresses check|generate …`, `bounceguard suppression …`, `bounceguard why MESSAGE_ID`.
+//! `bounceguard addresses check|generate …`, `bounceguard suppression …`, `bounceguard held …`,
+//! `bounceguard why MESSAGE_ID`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -58,6 +59,13 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::suppression_tool::SuppressionCommand,
     },
+    /// Held mail: list, show, release (re-evaluated, sent once) or drop the recipients a hold
+    /// route, the domain check or the reputation guard held.
+    Held {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::held_tool::HeldCommand,
+    },
     /// Print the account's bounce and complaint rates (over the window of eligible sends, the
     /// last 24 hours and 7 days), its level (HEALTHY, WARNING, PROBATION, SHUTDOWN) and how many
     /// clean deliveries would bring the bounce rate under 5 % and under the guard threshold.
@@ -92,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Policy { command } => return crate::policy_tool::run(command),
         Command::Addresses { command } => return crate::address_tool::run(command),
         Command::Suppression { command } => return crate::suppression_tool::run(command),
+        Command::Held { command } => return crate::held_tool::run(command),
         Command::Reputation { config, json } => {
             return crate::address_tool::reputation(config.as_deref(), json);
         }

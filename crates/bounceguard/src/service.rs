@@ -25,6 +25,7 @@ use crate::config::Config;
 pub mod addresses;
 pub mod authorization;
 pub mod events;
+pub mod held;
 pub mod reputation;
 pub mod suppression;
 
@@ -444,9 +445,6 @@ impl Gateway {
         request: &SendRequest,
         message: &mut NewMessage,
     ) -> Result<bool, SesError> {
-        let Some(transport) = &self.transport else {
-            return Ok(false);
-        };
         let recipients: Vec<String> = request
             .recipients
             .iter()
@@ -454,20 +452,44 @@ impl Gateway {
             .filter(|(_, r)| r.decision == Action::Deliver.as_str())
             .map(|(r, _)| r.mailbox.address.clone())
             .collect();
+        let tags = request
+            .tags
+            .iter()
+            .map(|t| (t.name.clone(), t.value.clone()))
+            .collect();
+        self.send_outgoing(
+            &request.from.address,
+            recipients,
+            message,
+            request.configuration_set.clone(),
+            tags,
+        )
+        .await
+    }
+
+    /// Sends `message` to `recipients` through the transport (nothing with the capture
+    /// transport or no recipients); see [`Gateway::deliver`].
+    async fn send_outgoing(
+        &self,
+        from: &str,
+        recipients: Vec<String>,
+        message: &mut NewMessage,
+        configuration_set: Option<String>,
+        tags: Vec<(String, String)>,
+    ) -> Result<bool, SesError> {
+        let Some(transport) = &self.transport else {
+            return Ok(false);
+        };
         if recipients.is_empty() {
             return Ok(false);
         }
         let outgoing = bounceguard_delivery::Outgoing {
             message_id_hint: message.id.clone(),
-            from: request.from.address.clone(),
+            from: from.to_string(),
             recipients,
             raw: bytes::Bytes::from(message.raw.clone()),
-            configuration_set: request.configuration_set.clone(),
-            tags: request
-                .tags
-                .iter()
-                .map(|t| (t.name.clone(), t.value.clone()))
-                .collect(),
+            configuration_set,
+            tags,
         };
         match transport.send(&outgoing).await {
             Ok(sent) => {

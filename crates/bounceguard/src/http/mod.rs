@@ -6,6 +6,7 @@
 mod addresses;
 mod capture;
 mod events;
+mod held;
 mod ses_v1;
 mod ses_v2;
 mod suppression;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(capture::routes())
         .merge(addresses::routes())
         .merge(events::routes())
+        .merge(held::routes())
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
