@@ -6,8 +6,10 @@
 mod addresses;
 mod capture;
 mod events;
+mod metrics;
 mod ses_v1;
 mod ses_v2;
+mod sns;
 mod suppression;
 
 use std::future::Future;
@@ -50,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .merge(capture::routes())
         .merge(addresses::routes())
         .merge(events::routes())
+        .merge(sns::routes(&state.gateway.config().sns.path))
+        .merge(metrics::routes())
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }
