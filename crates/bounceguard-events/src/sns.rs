@@ -220,7 +220,11 @@ pub fn check_signing_cert_url(raw: &str) -> Result<(), SnsError> {
     {
         return Err(foreign());
     }
-    if is_sns_host(&url) { Ok(()) } else { Err(foreign()) }
+    if is_sns_host(&url) {
+        Ok(())
+    } else {
+        Err(foreign())
+    }
 }
 
 /// Checks that a `SubscribeURL` is one SNS itself would send, so that confirming a subscription
@@ -246,13 +250,10 @@ fn is_sns_host(url: &url::Url) -> bool {
     let Some(url::Host::Domain(host)) = url.host() else {
         return false;
     };
-    let Some(region) = host
-        .strip_prefix("sns.")
-        .and_then(|rest| {
-            rest.strip_suffix(".amazonaws.com")
-                .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
-        })
-    else {
+    let Some(region) = host.strip_prefix("sns.").and_then(|rest| {
+        rest.strip_suffix(".amazonaws.com")
+            .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
+    }) else {
         return false;
     };
     // A region is lowercase letters, digits and hyphens (`us-east-1`, `us-gov-west-1`), starting

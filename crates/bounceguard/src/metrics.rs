@@ -254,8 +254,7 @@ impl Gateway {
             .collect();
         let started = Instant::now();
         let recorded = self.store().record_send(message).await;
-        self.metrics()
-            .store_commit(started.elapsed().as_secs_f64());
+        self.metrics().store_commit(started.elapsed().as_secs_f64());
         if recorded.is_ok() {
             for decision in &decisions {
                 self.metrics().send_decided(decision);

@@ -17,11 +17,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn scrape(State(state): State<AppState>) -> Response {
     match state.gateway.metrics_text().await {
-        Ok(text) => (
-            [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
-            text,
-        )
-            .into_response(),
+        Ok(text) => ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable\n").into_response(),
     }
 }

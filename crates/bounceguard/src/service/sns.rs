@@ -121,10 +121,7 @@ async fn get_bounded(http: &reqwest::Client, url: &str, limit: usize) -> Result<
     if !response.status().is_success() {
         return Err(format!("HTTP {}", response.status()));
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > limit as u64)
-    {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(format!("answer longer than {limit} bytes"));
     }
     let mut body = Vec::new();
