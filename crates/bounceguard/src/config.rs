@@ -642,6 +642,7 @@ mod tests {
         assert!(c.dns_check());
         assert_eq!(c.dns.server_addrs().expect("servers").len(), 2);
         assert_eq!(c.smtp_listen, Some(default_smtp_listen()));
+        assert_eq!(c.sns.topics.len(), 1);
     }
 
     #[test]

@@ -275,3 +275,122 @@ impl Gateway {
         Ok(SnsReceipt::Confirmed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A local HTTP server that answers every request with `answer` and counts connections.
+    async fn serve(answer: String) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (base, hits)
+    }
+
+    fn client() -> reqwest::Client {
+        SnsIngress::from_config(&SnsConfig::default())
+            .expect("default [sns]")
+            .http
+    }
+
+    fn ok(body: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[tokio::test]
+    async fn answers_are_read_up_to_the_limit_only() {
+        let (base, _) = serve(ok("0123456789")).await;
+        assert_eq!(
+            get_bounded(&client(), &base, 10).await,
+            Ok(b"0123456789".to_vec())
+        );
+        assert_eq!(
+            get_bounded(&client(), &base, 9).await,
+            Err("answer longer than 9 bytes".to_string())
+        );
+        // Without a Content-Length the cap applies while reading.
+        let (base, _) =
+            serve("HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n0123456789".to_string()).await;
+        assert_eq!(
+            get_bounded(&client(), &base, 9).await,
+            Err("answer longer than 9 bytes".to_string())
+        );
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let (target, target_hits) = serve(ok("secret")).await;
+        let (base, _) = serve(format!(
+            "HTTP/1.1 302 Found\r\nlocation: {target}/\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ))
+        .await;
+        assert_eq!(
+            get_bounded(&client(), &base, 1024).await,
+            Err("HTTP 302 Found".to_string())
+        );
+        assert_eq!(target_hits.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn the_cert_fetcher_never_connects_to_a_foreign_url() {
+        let (base, hits) = serve(ok("-----BEGIN CERTIFICATE-----")).await;
+        let fetcher = HttpsCertFetcher { http: client() };
+        let url = format!("{base}/SimpleNotificationService-x.pem");
+        let e = fetcher.fetch(&url).await.expect_err("refused");
+        assert_eq!(
+            e.0,
+            format!("SigningCertURL is not an SNS certificate URL: {url}")
+        );
+        assert_eq!(hits.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn confirm_urls_need_an_sns_host_or_an_exact_test_origin() {
+        let config = SnsConfig {
+            test_confirm_origins: vec!["http://127.0.0.1:9000".to_string()],
+            ..SnsConfig::default()
+        };
+        let sns = SnsIngress::from_config(&config).expect("config");
+        for ok in [
+            "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t",
+            "http://127.0.0.1:9000/?Action=ConfirmSubscription&Token=t",
+        ] {
+            assert!(sns.check_confirm_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:90001/",
+            "http://127.0.0.1:900/",
+            "https://127.0.0.1:9000/",
+            "http://localhost:9000/",
+            "http://127.0.0.1:9000@evil.example/",
+        ] {
+            assert!(sns.check_confirm_url(bad).is_err(), "{bad}");
+        }
+        let default = SnsIngress::from_config(&SnsConfig::default()).expect("default");
+        assert!(
+            default
+                .check_confirm_url("http://127.0.0.1:9000/?Token=t")
+                .is_err(),
+            "no test origin by default"
+        );
+    }
+}
