@@ -29,5 +29,5 @@ pub use ses::{
 pub use simulator::{SimulationContext, outcome_of, simulate};
 pub use sns::{
     CertFetcher, FetchError, FetchFuture, NoFetch, SnsEnvelope, SnsError, SnsMessageType,
-    SnsVerifier, check_signing_cert_url, parse_envelope,
+    SnsVerifier, check_signing_cert_url, check_subscribe_url, parse_envelope,
 };

@@ -36,6 +36,9 @@ pub enum SnsError {
     /// `SigningCertURL` is not an SNS host of AWS and not a trusted test certificate.
     #[error("SigningCertURL is not an SNS certificate URL: {0}")]
     ForeignCertUrl(String),
+    /// `SubscribeURL` is not an SNS host of AWS (and not an origin allowed for tests).
+    #[error("SubscribeURL is not an SNS URL: {0}")]
+    ForeignSubscribeUrl(String),
     /// The certificate could not be fetched.
     #[error("fetching the SNS certificate failed: {0}")]
     CertFetch(String),
@@ -217,24 +220,49 @@ pub fn check_signing_cert_url(raw: &str) -> Result<(), SnsError> {
     {
         return Err(foreign());
     }
+    if is_sns_host(&url) {
+        Ok(())
+    } else {
+        Err(foreign())
+    }
+}
+
+/// Checks that a `SubscribeURL` is one SNS itself would send, so that confirming a subscription
+/// never makes the gateway fetch an arbitrary URL: `https`, host exactly
+/// `sns.<region>.amazonaws.com[.cn]`, no user info, no port other than 443. The query (Action,
+/// TopicArn, Token) is free.
+pub fn check_subscribe_url(raw: &str) -> Result<(), SnsError> {
+    let url = url::Url::parse(raw).map_err(|_| SnsError::ForeignSubscribeUrl(raw.to_owned()))?;
+    if url.scheme() == "https"
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.port().is_none_or(|p| p == 443)
+        && is_sns_host(&url)
+    {
+        Ok(())
+    } else {
+        Err(SnsError::ForeignSubscribeUrl(raw.to_owned()))
+    }
+}
+
+/// Whether the URL's host is exactly `sns.<region>.amazonaws.com` or `….amazonaws.com.cn`.
+fn is_sns_host(url: &url::Url) -> bool {
     let Some(url::Host::Domain(host)) = url.host() else {
-        return Err(foreign());
+        return false;
     };
-    let region = host
-        .strip_prefix("sns.")
-        .and_then(|rest| {
-            rest.strip_suffix(".amazonaws.com")
-                .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
-        })
-        .ok_or_else(foreign)?;
+    let Some(region) = host.strip_prefix("sns.").and_then(|rest| {
+        rest.strip_suffix(".amazonaws.com")
+            .or_else(|| rest.strip_suffix(".amazonaws.com.cn"))
+    }) else {
+        return false;
+    };
     // A region is lowercase letters, digits and hyphens (`us-east-1`, `us-gov-west-1`), starting
     // with a letter: this keeps `sns.evil.example.amazonaws.com`-style extra labels out.
-    let region_ok = region.starts_with(|c: char| c.is_ascii_lowercase())
+    region.starts_with(|c: char| c.is_ascii_lowercase())
         && region
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !region.ends_with('-');
-    if region_ok { Ok(()) } else { Err(foreign()) }
+        && !region.ends_with('-')
 }
 
 /// Why a certificate fetch failed, in the fetcher's words.
@@ -427,4 +455,37 @@ fn check(
     };
     key.verify_sig(envelope.string_to_sign().as_bytes(), sig)
         .map_err(|_| SnsError::BadSignature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscribe_urls_must_be_https_on_an_sns_host() {
+        for ok in [
+            "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:111122223333:t&Token=abc",
+            "https://sns.cn-north-1.amazonaws.com.cn/?Action=ConfirmSubscription&Token=x",
+            "https://sns.eu-west-1.amazonaws.com:443/?Action=ConfirmSubscription",
+        ] {
+            assert_eq!(check_subscribe_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription",
+            "https://sns.us-east-1.amazonaws.com:8443/?Action=ConfirmSubscription",
+            "https://user@sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription",
+            "https://sns.us-east-1.amazonaws.com.evil.example/?Action=ConfirmSubscription",
+            "https://sns.evil.example.amazonaws.com/?Action=ConfirmSubscription",
+            "https://sqs.us-east-1.amazonaws.com/?Action=ConfirmSubscription",
+            "https://169.254.169.254/latest/meta-data/",
+            "http://127.0.0.1:8080/?Action=ConfirmSubscription",
+            "not a url",
+        ] {
+            assert_eq!(
+                check_subscribe_url(bad),
+                Err(SnsError::ForeignSubscribeUrl(bad.to_owned())),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -38,6 +38,7 @@ const TOML_KEYS: &[&str] = &[
     "normalize",
     "dns",
     "smtp",
+    "sns",
 ];
 
 /// The whole configuration of one server.
@@ -96,6 +97,9 @@ pub struct Config {
     /// SMTP listener settings.
     #[serde(default)]
     pub smtp: SmtpSettings,
+    /// The SNS endpoint (`POST /sns`): allowed topics, trusted test certificates.
+    #[serde(default)]
+    pub sns: SnsConfig,
     /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
     #[serde(skip)]
     pub ignored_env: Vec<String>,
@@ -248,6 +252,111 @@ pub struct SmtpSettings {
     pub hostname: Option<String>,
 }
 
+/// `[sns]`: the SNS HTTP(S) endpoint that receives SES notifications (ses-spec §7.2).
+///
+/// Every message must be signed by SNS: its `SigningCertURL` must be `https` on
+/// `sns.<region>.amazonaws.com` (fetched once and cached), or be exactly the `url` of one of
+/// `trusted_certs` (then that PEM file is the certificate and nothing is fetched). Messages from
+/// a topic not in `topics` are refused, so with no topics configured nothing is accepted.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnsConfig {
+    /// The path of the endpoint. Default `/sns`.
+    #[serde(default = "default_sns_path")]
+    pub path: String,
+    /// Topic ARNs whose messages are applied and whose subscriptions are confirmed.
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Certificates accepted without fetching, each for one exact `SigningCertURL` (for tests
+    /// and air-gapped setups; such a URL need not be an AWS host).
+    #[serde(default)]
+    pub trusted_certs: Vec<TrustedCert>,
+    /// Origins (`http://127.0.0.1:8080`: scheme, host and port, compared exactly) whose
+    /// `SubscribeURL`s are fetched although they are not AWS SNS hosts. For tests only; empty by
+    /// default, and never needed in production.
+    #[serde(default)]
+    pub test_confirm_origins: Vec<String>,
+    /// Time limit of one certificate fetch or subscription confirmation, in milliseconds
+    /// (default 5000).
+    #[serde(default = "default_sns_fetch_timeout_ms")]
+    pub fetch_timeout_ms: u64,
+}
+
+impl Default for SnsConfig {
+    fn default() -> Self {
+        Self {
+            path: default_sns_path(),
+            topics: Vec::new(),
+            trusted_certs: Vec::new(),
+            test_confirm_origins: Vec::new(),
+            fetch_timeout_ms: default_sns_fetch_timeout_ms(),
+        }
+    }
+}
+
+/// One `[[sns.trusted_certs]]` entry: the certificate in `pem_file` verifies messages whose
+/// `SigningCertURL` is exactly `url`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedCert {
+    /// The `SigningCertURL` this certificate stands for, compared as a whole string.
+    pub url: String,
+    /// A PEM X.509 certificate with an RSA key; relative to the config file's directory.
+    pub pem_file: PathBuf,
+}
+
+/// Paths the rest of the server uses (SES fronts, capture API, health, metrics), which the SNS
+/// path must not take over.
+const RESERVED_PATHS: &[&str] = &["/", "/healthz", "/metrics"];
+
+impl SnsConfig {
+    /// Resolves relative `pem_file`s against `base` and refuses unusable values.
+    fn prepare(&mut self, base: Option<&Path>) -> anyhow::Result<()> {
+        if let Some(dir) = base {
+            for cert in &mut self.trusted_certs {
+                if cert.pem_file.is_relative() {
+                    cert.pem_file = dir.join(&cert.pem_file);
+                }
+            }
+        }
+        if !self.path.starts_with('/')
+            || RESERVED_PATHS.contains(&self.path.as_str())
+            || self.path.starts_with("/v2/")
+            || self.path.starts_with("/api/")
+            || self.path.starts_with("/_aws/")
+            || self.path.contains(['{', '}', '*'])
+        {
+            bail!(
+                "[sns] path must start with '/' and not be one of the server's own paths, got {:?}",
+                self.path
+            );
+        }
+        for origin in &self.test_confirm_origins {
+            let url = url::Url::parse(origin)
+                .map_err(|e| anyhow::anyhow!("[sns] test_confirm_origins: {origin:?}: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                bail!("[sns] test_confirm_origins: not an http(s) origin: {origin:?}");
+            }
+        }
+        if self.fetch_timeout_ms == 0 {
+            bail!("[sns] fetch_timeout_ms must be positive");
+        }
+        Ok(())
+    }
+
+    /// The fetch time limit.
+    pub fn fetch_timeout(&self) -> Duration {
+        Duration::from_millis(self.fetch_timeout_ms)
+    }
+}
+
+fn default_sns_path() -> String {
+    "/sns".to_string()
+}
+fn default_sns_fetch_timeout_ms() -> u64 {
+    5000
+}
+
 /// The default SMTP listener of the zero-config mode.
 pub fn default_smtp_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 2525))
@@ -347,6 +456,7 @@ impl Config {
         if config.smtp.tls_cert.is_some() != config.smtp.tls_key.is_some() {
             bail!("[smtp] tls_cert and tls_key go together");
         }
+        config.sns.prepare(base)?;
         config.validate()?;
         config.dns.server_addrs()?;
         config.guard()?;
@@ -532,6 +642,7 @@ mod tests {
         assert!(c.dns_check());
         assert_eq!(c.dns.server_addrs().expect("servers").len(), 2);
         assert_eq!(c.smtp_listen, Some(default_smtp_listen()));
+        assert_eq!(c.sns.topics.len(), 1);
     }
 
     #[test]
@@ -562,6 +673,41 @@ mod tests {
             "[[routes]]\ndomain = \"x.com\"\naction = \"deliver\"\nonly_known = true\n",
             "[dns]\nservers = [\"resolver.local\"]\n",
             "mailboxes_file = \"/nonexistent/known.txt\"\n",
+        ] {
+            assert!(
+                Config::from_toml_and_env(bad, &HashMap::new()).is_err(),
+                "accepted: {bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn sns_section_defaults_and_checks() {
+        let c = Config::from_toml_and_env("", &HashMap::new()).expect("default");
+        assert_eq!(c.sns.path, "/sns");
+        assert!(c.sns.topics.is_empty(), "no topic is accepted by default");
+        assert!(c.sns.test_confirm_origins.is_empty());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("bg.toml");
+        std::fs::write(
+            &file,
+            "[sns]\npath = \"/hooks/sns\"\ntopics = [\"arn:aws:sns:us-east-1:111122223333:ses\"]\n\
+             test_confirm_origins = [\"http://127.0.0.1:9000\"]\n\
+             [[sns.trusted_certs]]\nurl = \"https://certs.test.invalid/a.pem\"\npem_file = \"a.pem\"\n",
+        )
+        .expect("config");
+        let c = Config::load(Some(&file), &HashMap::new()).expect("config");
+        assert_eq!(c.sns.path, "/hooks/sns");
+        assert_eq!(c.sns.topics.len(), 1);
+        assert_eq!(c.sns.trusted_certs[0].pem_file, dir.path().join("a.pem"));
+        for bad in [
+            "[sns]\npath = \"sns\"\n",
+            "[sns]\npath = \"/\"\n",
+            "[sns]\npath = \"/metrics\"\n",
+            "[sns]\npath = \"/v2/email/outbound-emails\"\n",
+            "[sns]\ntest_confirm_origins = [\"127.0.0.1:9000\"]\n",
+            "[sns]\nfetch_timeout_ms = 0\n",
+            "[sns]\nconfirm_any_url = true\n",
         ] {
             assert!(
                 Config::from_toml_and_env(bad, &HashMap::new()).is_err(),

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod held_tool;
 pub mod http;
+pub mod metrics;
 pub mod policy_tool;
 pub mod service;
 pub mod smtp;

@@ -27,6 +27,7 @@ pub mod authorization;
 pub mod events;
 pub mod held;
 pub mod reputation;
+pub mod sns;
 pub mod suppression;
 
 /// Milliseconds in a day.
@@ -55,6 +56,10 @@ pub struct Gateway {
     suppression: suppression::SuppressionState,
     /// Where `deliver` recipients go; `None` with the capture transport (the record is all).
     transport: Option<Arc<dyn bounceguard_delivery::Transport>>,
+    /// The SNS endpoint's verifier, topics and HTTP client (see [`sns`]).
+    sns: sns::SnsIngress,
+    /// The Prometheus registry (see [`crate::metrics`]).
+    metrics: crate::metrics::Metrics,
 }
 
 /// What was decided for one recipient, as it is recorded (the decision log).
@@ -118,6 +123,8 @@ impl Gateway {
         );
         let transport = transport(&config).await?;
         let gateway = Self {
+            sns: sns::SnsIngress::from_config(&config.sns)?,
+            metrics: crate::metrics::Metrics::new(),
             guard: config.guard()?,
             suppression,
             transport,
@@ -165,6 +172,11 @@ impl Gateway {
     /// The store, for the capture API and shutdown.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The Prometheus metrics.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The configuration.
@@ -411,7 +423,7 @@ impl Gateway {
             .iter()
             .map(|r| (r.normalized.clone(), r.decision.clone()))
             .collect();
-        match self.store.record_send(message).await {
+        match self.record_send_metered(message).await {
             Ok(()) => {
                 self.record_outcomes(&id, &sent).await;
                 if !suppressed.is_empty() {
@@ -636,7 +648,7 @@ impl Gateway {
         }
         let id = format!("denied-{}", Uuid::new_v4());
         let message = self.message_record(request, caller, id, now_ms(), verdicts);
-        if let Err(e) = self.store.record_send(message).await {
+        if let Err(e) = self.record_send_metered(message).await {
             tracing::error!(error = %e, "could not record a refused send");
         }
     }

@@ -7,8 +7,10 @@ mod addresses;
 mod capture;
 mod events;
 mod held;
+mod metrics;
 mod ses_v1;
 mod ses_v2;
+mod sns;
 mod suppression;
 
 use std::future::Future;
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .merge(addresses::routes())
         .merge(events::routes())
         .merge(held::routes())
+        .merge(sns::routes(&state.gateway.config().sns.path))
+        .merge(metrics::routes())
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }

@@ -99,6 +99,9 @@ impl Gateway {
             .apply_events_once(sns_message_id, topic, &rows, now_ms())
             .await
             .map_err(store_error)?;
+        if applied {
+            self.metrics().event_applied(&event_type);
+        }
         let mut suppressed = Vec::new();
         if applied && let Some((cause, recipients)) = event.suppression_candidates() {
             let reason = match cause {

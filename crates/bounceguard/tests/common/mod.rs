@@ -368,3 +368,29 @@ pub fn init_logs() {
         .with_test_writer()
         .try_init();
 }
+
+/// Parses Prometheus text (format 0.0.4) into `series → value`, the series written as the
+/// exposition writes it (`name{label="value"}`); comment lines are skipped.
+pub fn parse_metrics(text: &str) -> HashMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').expect("series and value");
+            let value = match value {
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                v => v.parse().expect("a number"),
+            };
+            (series.to_string(), value)
+        })
+        .collect()
+}
+
+impl TestServer {
+    /// `GET /metrics`, parsed with [`parse_metrics`].
+    pub async fn metrics(&self) -> HashMap<String, f64> {
+        let response = self.http("GET", "/metrics", &[], b"").await;
+        assert_eq!(response.status, 200, "GET /metrics: {}", response.text());
+        parse_metrics(&response.text())
+    }
+}
