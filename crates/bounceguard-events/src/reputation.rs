@@ -268,6 +268,11 @@ impl ReputationWindow {
         self.capacity
     }
 
+    /// The sequence number of the newest send in the window.
+    pub fn newest_seq(&self) -> Option<u64> {
+        self.entries.back().map(|e| e.seq)
+    }
+
     /// Current counts.
     pub fn counts(&self) -> WindowCounts {
         WindowCounts {

@@ -144,6 +144,8 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
                 .context("starting the gateway")?,
         );
         let _suppression_sync = gateway.spawn_suppression_sync();
+        let _reputation_watch =
+            gateway.spawn_reputation_watch(std::time::Duration::from_secs(5));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;

@@ -39,6 +39,8 @@ const TOML_KEYS: &[&str] = &[
     "dns",
     "smtp",
     "sns",
+    "reputation",
+    "alerts",
 ];
 
 /// The whole configuration of one server.
@@ -100,6 +102,12 @@ pub struct Config {
     /// The SNS endpoint (`POST /sns`): allowed topics, trusted test certificates.
     #[serde(default)]
     pub sns: SnsConfig,
+    /// The rate window and the reputation guard.
+    #[serde(default)]
+    pub reputation: ReputationConfig,
+    /// Where changes of the reputation level are announced.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
     /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
     #[serde(skip)]
     pub ignored_env: Vec<String>,
@@ -232,6 +240,94 @@ impl DnsConfig {
             .map(Duration::from_millis)
             .unwrap_or(bounceguard_dns::DEFAULT_TIMEOUT)
     }
+}
+
+/// `[reputation]`: the rate window and the reputation guard (issue 6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReputationConfig {
+    /// Eligible sends in the rate window (SES's "representative volume"). Default 10,000.
+    #[serde(default = "default_window")]
+    pub window: usize,
+    /// Hold risky sends when the projected rates cross the guard thresholds. Default on.
+    #[serde(default = "default_true")]
+    pub guard: bool,
+    /// The guard's bounce-rate threshold, a fraction (default 0.025 = 2.5 %; SES reviews at 5 %).
+    #[serde(default = "default_guard_bounce")]
+    pub guard_bounce_rate: f64,
+    /// The guard's complaint-rate threshold (default 0.0005 = 0.05 %; SES reviews at 0.1 %).
+    #[serde(default = "default_guard_complaint")]
+    pub guard_complaint_rate: f64,
+    /// The guard holds nothing while the window has fewer eligible sends than this (one bounce
+    /// among the first few sends is not a rate). Default 100.
+    #[serde(default = "default_min_sends")]
+    pub min_sends: u64,
+    /// What a recipient the guard holds does to its request: `hold` (accepted, stored as held
+    /// mail for `bounceguard held release`) or `reject` (the request fails with
+    /// `MessageRejected`, and the refusal is recorded).
+    #[serde(default)]
+    pub on_hold: OnHold,
+}
+
+impl Default for ReputationConfig {
+    fn default() -> Self {
+        Self {
+            window: default_window(),
+            guard: true,
+            guard_bounce_rate: default_guard_bounce(),
+            guard_complaint_rate: default_guard_complaint(),
+            min_sends: default_min_sends(),
+            on_hold: OnHold::default(),
+        }
+    }
+}
+
+impl ReputationConfig {
+    /// The thresholds in parts per million: the guard's from the config, SES's fixed.
+    pub fn thresholds(&self) -> bounceguard_events::reputation::Thresholds {
+        let ppm = |fraction: f64| (fraction.clamp(0.0, 1.0) * 1_000_000.0).round() as u64;
+        bounceguard_events::reputation::Thresholds {
+            guard_bounce: ppm(self.guard_bounce_rate),
+            guard_complaint: ppm(self.guard_complaint_rate),
+            ..Default::default()
+        }
+    }
+}
+
+fn default_window() -> usize {
+    bounceguard_events::reputation::DEFAULT_WINDOW
+}
+fn default_true() -> bool {
+    true
+}
+fn default_guard_bounce() -> f64 {
+    0.025
+}
+fn default_guard_complaint() -> f64 {
+    0.0005
+}
+fn default_min_sends() -> u64 {
+    100
+}
+
+/// What the reputation guard does with a request that has a held recipient.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnHold {
+    /// Accept it; the held recipients wait as held mail.
+    #[default]
+    Hold,
+    /// Refuse the whole request with `MessageRejected`.
+    Reject,
+}
+
+/// `[alerts]`: announcements of reputation-level changes (besides the log line and the metric).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// An HTTP(S) URL that gets a JSON POST on every change of level.
+    #[serde(default)]
+    pub webhook: Option<String>,
 }
 
 /// `[smtp]`: the submission listener's TLS and AUTH settings.
@@ -490,6 +586,23 @@ impl Config {
 
     /// Refuses configurations that would be unsafe or cannot work.
     pub fn validate(&self) -> anyhow::Result<()> {
+        let r = &self.reputation;
+        if r.window == 0 {
+            bail!("[reputation] window must be at least 1");
+        }
+        for (name, v) in [
+            ("guard_bounce_rate", r.guard_bounce_rate),
+            ("guard_complaint_rate", r.guard_complaint_rate),
+        ] {
+            if !(v > 0.0 && v < 1.0) {
+                bail!("[reputation] {name} must be a fraction between 0 and 1, got {v}");
+            }
+        }
+        if let Some(url) = &self.alerts.webhook
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("[alerts] webhook must be an http:// or https:// URL, got {url:?}");
+        }
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             bail!("account_id must be 12 digits, got {:?}", self.account_id);
         }

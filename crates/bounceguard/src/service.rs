@@ -25,10 +25,14 @@ use crate::config::Config;
 pub mod addresses;
 pub mod authorization;
 pub mod events;
+pub mod guard;
 pub mod held;
 pub mod reputation;
 pub mod sns;
 pub mod suppression;
+
+/// The rule the guard records for a recipient the reputation guard held.
+const REPUTATION_RULE: &str = "reputation";
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -60,6 +64,8 @@ pub struct Gateway {
     sns: sns::SnsIngress,
     /// The Prometheus registry (see [`crate::metrics`]).
     metrics: crate::metrics::Metrics,
+    /// The reputation guard's cached window and last level (see [`guard`]).
+    reputation_guard: guard::GuardState,
 }
 
 /// What was decided for one recipient, as it is recorded (the decision log).
@@ -122,9 +128,11 @@ impl Gateway {
             "suppression list loaded"
         );
         let transport = transport(&config).await?;
+        let reputation_guard = guard::GuardState::new(config.alerts.webhook.clone())?;
         let gateway = Self {
             sns: sns::SnsIngress::from_config(&config.sns)?,
             metrics: crate::metrics::Metrics::new(),
+            reputation_guard,
             guard: config.guard()?,
             suppression,
             transport,
@@ -344,9 +352,9 @@ impl Gateway {
             }
             Operation::GetAccount => Ok(Output::Account(Account {
                 enforcement_status: self
-                    .reputation_window()
+                    .current_window()
                     .await?
-                    .level(&bounceguard_events::reputation::Thresholds::default())
+                    .level(&self.config.reputation.thresholds())
                     .enforcement_status()
                     .into(),
                 production_access_enabled: true,
@@ -398,6 +406,21 @@ impl Gateway {
             self.record_refusal(&request, caller, verdicts).await;
             return Err(SesError::rejected(text));
         }
+        if self.config.reputation.on_hold == crate::config::OnHold::Reject
+            && let Some((recipient, verdict)) = request
+                .recipients
+                .iter()
+                .zip(&verdicts)
+                .find(|(_, v)| v.rule == REPUTATION_RULE)
+        {
+            let text = format!(
+                "Recipient address rejected: {} ({})",
+                recipient.original, verdict.reason
+            );
+            tracing::warn!(principal = %caller.principal, "{text}");
+            self.record_refusal(&request, caller, verdicts).await;
+            return Err(SesError::rejected(text));
+        }
         let now = now_ms();
         let message_id = ids::message_id(now, Uuid::new_v4());
         let mut message = self.message_record(&request, caller, message_id, now, verdicts);
@@ -426,6 +449,11 @@ impl Gateway {
         match self.record_send_metered(message).await {
             Ok(()) => {
                 self.record_outcomes(&id, &sent).await;
+                let eligible = sent
+                    .iter()
+                    .filter(|(_, d)| d == Action::Deliver.as_str())
+                    .count();
+                self.note_eligible_sends(eligible).await;
                 if !suppressed.is_empty() {
                     let suppressed: Vec<&str> = suppressed.iter().map(String::as_str).collect();
                     self.record_suppression_bounce(
@@ -542,14 +570,32 @@ impl Gateway {
         let answers = self
             .check_domains(routed.iter().filter(|r| r.needs_lookups()))
             .await;
+        let reputation_hold = if routed.iter().any(Routed::needs_lookups) {
+            self.reputation_hold().await?
+        } else {
+            false
+        };
         let mut verdicts = Vec::with_capacity(routed.len());
         for r in &routed {
-            let suppressed = if r.needs_lookups() {
-                self.suppression_fact(&r.normalized.canonical).await?
+            let (suppressed, delivered_before) = if r.needs_lookups() {
+                let canonical = &r.normalized.canonical;
+                let delivered_before = reputation_hold
+                    && self
+                        .store
+                        .delivered_before(canonical)
+                        .await
+                        .map_err(store_error)?;
+                (self.suppression_fact(canonical).await?, delivered_before)
             } else {
-                None
+                (None, false)
             };
-            verdicts.push(self.verdict(r, answers.get(r.normalized.domain.as_str()), suppressed));
+            let facts = Facts {
+                suppression: suppressed,
+                reputation_hold,
+                delivered_before,
+                ..Facts::default()
+            };
+            verdicts.push(self.verdict(r, answers.get(r.normalized.domain.as_str()), facts));
         }
         Ok(verdicts)
     }
@@ -560,12 +606,11 @@ impl Gateway {
         &self,
         routed: &Routed<'_>,
         dns: Option<&DomainVerdict>,
-        suppression: Option<bounceguard_guard::SuppressionReason>,
+        facts: Facts,
     ) -> RecipientVerdict {
         let facts = Facts {
             dns: dns.map_or(DomainCheck::NotChecked, domain_check),
-            suppression,
-            ..Facts::default()
+            ..facts
         };
         let decision = self.guard.decide_routed(routed, &facts);
         let mut reason = decision.reason.clone();

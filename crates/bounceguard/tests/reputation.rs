@@ -122,3 +122,192 @@ async fn the_cli_prints_the_same_numbers_as_the_api() {
     );
     server.stop().await;
 }
+
+fn delivery_event(message_id: &str, to: &str) -> String {
+    serde_json::json!({
+        "eventType": "Delivery",
+        "delivery": {
+            "timestamp": "2026-12-01T10:30:02.000Z",
+            "processingTimeMillis": 1200,
+            "recipients": [to],
+            "smtpResponse": "250 2.0.0 OK",
+            "reportingMTA": "a8-1.smtp-out.amazonses.com"
+        },
+        "mail": {
+            "timestamp": "2026-12-01T10:30:00.011Z",
+            "source": "sender@shop.example",
+            "sendingAccountId": "000000000000",
+            "messageId": message_id,
+            "destination": [to]
+        }
+    })
+    .to_string()
+}
+
+async fn decision_of(server: &TestServer, id: &str) -> (String, String) {
+    let message = server.get_json(&format!("/api/v1/messages/{id}")).await;
+    let r = &message["recipients"][0];
+    (
+        r["decision"].as_str().unwrap_or_default().to_string(),
+        r["rule"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn the_guard_holds_new_recipients_while_the_projection_crosses_and_releases_itself() {
+    let server = TestServer::open().await;
+    let mut ids = Vec::new();
+    for i in 0..100 {
+        let to = format!("user{i}@customer.org");
+        ids.push((send(&server, &to).await, to));
+    }
+    // user0 has a Delivery on record.
+    let response = server
+        .http(
+            "POST",
+            "/api/v1/events",
+            &[],
+            delivery_event(&ids[0].0, &ids[0].1).as_bytes(),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+
+    // 2 / 100: if one more send bounced, 3 / 101 = 2.97 % ≥ 2.5 % → new recipients are held.
+    for (id, to) in &ids[98..] {
+        bounce(&server, id, to, "Permanent").await;
+    }
+    let held = send(&server, "new@customer.org").await;
+    assert_eq!(
+        decision_of(&server, &held).await,
+        ("hold".to_string(), "reputation".to_string())
+    );
+    // A recipient with a delivery keeps flowing (and counts: 101 sends now).
+    let known = send(&server, &ids[0].1).await;
+    assert_eq!(decision_of(&server, &known).await.0, "deliver");
+    // The held one waits as held mail.
+    let listing = server.get_json("/api/v1/held").await;
+    assert_eq!(listing["held"][0]["message_id"], held.as_str());
+
+    // Clean sends bring the projection back: 3 / (n + 1) < 0.025 ⇔ n + 1 > 120 ⇔ n ≥ 120
+    // sends in the window. At 119 (18 more to user0) 3 / 120 = 2.5 % still holds …
+    for _ in 0..18 {
+        send(&server, &ids[0].1).await;
+    }
+    let still = send(&server, "new2@customer.org").await;
+    assert_eq!(decision_of(&server, &still).await.0, "hold");
+    // … at 120 (one more) 3 / 121 = 2.48 %: the guard lets new recipients through again.
+    send(&server, &ids[0].1).await;
+    let free = send(&server, "new3@customer.org").await;
+    assert_eq!(decision_of(&server, &free).await.0, "deliver");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn with_on_hold_reject_the_request_is_refused_and_below_min_sends_nothing_is_held() {
+    let server = TestServer::start(
+        "identities = [\"sender@shop.example\"]\n[reputation]\non_hold = \"reject\"\nmin_sends = 10\n",
+    )
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..9 {
+        let to = format!("user{i}@customer.org");
+        ids.push((send(&server, &to).await, to));
+    }
+    // 1 / 9 = 11 %, but 9 sends are fewer than min_sends: not a rate yet.
+    bounce(&server, &ids[8].0, &ids[8].1, "Permanent").await;
+    let early = send(&server, "early@customer.org").await;
+    assert_eq!(decision_of(&server, &early).await.0, "deliver");
+    // 10 sends, 1 bounce: one more bounce would be 2 / 11 → refused with MessageRejected.
+    let refused = server
+        .send_v2(&["late@customer.org"])
+        .await
+        .expect_err("refused");
+    assert!(
+        refused.starts_with("MessageRejected: Recipient address rejected: late@customer.org"),
+        "{refused}"
+    );
+    assert!(refused.contains("reputation guard"), "{refused}");
+    server.stop().await;
+}
+
+/// Accepts HTTP requests on a local port and hands over each body (answering 204).
+async fn webhook_sink() -> (String, tokio::sync::mpsc::Receiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&data).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                let (name, value) = l.split_once(':')?;
+                                name.eq_ignore_ascii_case("content-length")
+                                    .then(|| value.trim().parse::<usize>().ok())?
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            let _ = socket
+                                .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                                .await;
+                            let _ = tx.send(body.to_string()).await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn a_change_of_level_is_posted_to_the_webhook() {
+    let (url, mut hooks) = webhook_sink().await;
+    let server = TestServer::start(&format!(
+        "identities = [\"sender@shop.example\"]\n[alerts]\nwebhook = \"{url}\"\n"
+    ))
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let to = format!("user{i}@customer.org");
+        ids.push((send(&server, &to).await, to));
+    }
+    // 1 / 40 = 2.5 %: WARNING. The next look at the window notices it.
+    bounce(&server, &ids[0].0, &ids[0].1, "Permanent").await;
+    let report: Value = server.get_json("/api/v1/reputation").await;
+    assert_eq!(report["level"], "WARNING");
+    let body = tokio::time::timeout(std::time::Duration::from_secs(10), hooks.recv())
+        .await
+        .expect("a webhook POST within 10 s")
+        .expect("body");
+    let change: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(change["event"], "bounceguard.reputation.level_changed");
+    assert_eq!(change["previous"], "HEALTHY");
+    assert_eq!(change["level"], "WARNING");
+    assert_eq!(change["enforcement_status"], "HEALTHY");
+    assert_eq!(change["bounce_rate"], 0.025);
+    assert_eq!(change["window_sends"], 40);
+    // No change, no second POST.
+    let _: Value = server.get_json("/api/v1/reputation").await;
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(700), hooks.recv())
+            .await
+            .is_err()
+    );
+    server.stop().await;
+}

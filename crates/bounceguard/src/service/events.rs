@@ -102,6 +102,14 @@ impl Gateway {
         if applied {
             self.metrics().event_applied(&event_type);
         }
+        if applied
+            && matches!(
+                event.detail,
+                EventDetail::Bounce(_) | EventDetail::Complaint(_)
+            )
+        {
+            self.invalidate_window().await;
+        }
         let mut suppressed = Vec::new();
         if applied && let Some((cause, recipients)) = event.suppression_candidates() {
             let reason = match cause {

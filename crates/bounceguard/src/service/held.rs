@@ -242,7 +242,11 @@ impl Gateway {
                 Ok(routed) => {
                     // Checked even behind a hold route: the release is about to send it.
                     let suppressed = self.suppression_fact(&routed.normalized.canonical).await?;
-                    let verdict = self.verdict(&routed, None, suppressed);
+                    let facts = bounceguard_guard::Facts {
+                        suppression: suppressed,
+                        ..Default::default()
+                    };
+                    let verdict = self.verdict(&routed, None, facts);
                     let held_again = verdict.decision == Action::Hold.as_str();
                     if let (true, Some(reason)) = (held_again, suppressed) {
                         (

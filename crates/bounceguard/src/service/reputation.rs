@@ -1,6 +1,6 @@
 //! The account's reputation as SES computes it (issue 6, items 3, 4 and 6): bounce rate = counted
 //! hard bounces / eligible sends, complaint rate = complaints / eligible sends, over the last
-//! [`WINDOW`] eligible sends (SES's "representative volume" is not published; the window is by
+//! `[reputation] window` eligible sends (default 10,000) (SES's "representative volume" is not published; the window is by
 //! send count), with 24 h and 7 d views.
 //!
 //! An eligible send is a recipient decided `deliver`, whatever the transport; captured, held,
@@ -9,15 +9,12 @@
 
 use bounceguard_core::SesError;
 use bounceguard_events::reputation::{
-    Level, Recovery, ReputationWindow, SendOutcome, Thresholds, WindowCounts,
+    Level, Recovery, ReputationWindow, SendOutcome, WindowCounts,
 };
 use bounceguard_store::{NewSendOutcome, OutcomeClass};
 use serde::Serialize;
 
 use super::{DAY_MS, Gateway, now_ms, store_error};
-
-/// Eligible sends in the rate window.
-pub const WINDOW: usize = 10_000;
 
 /// Rates over one set of sends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -111,11 +108,11 @@ impl Gateway {
     pub async fn reputation_window(&self) -> Result<ReputationWindow, SesError> {
         let outcomes = self
             .store
-            .recent_outcomes(WINDOW as u32)
+            .recent_outcomes(u32::try_from(self.config.reputation.window).unwrap_or(u32::MAX))
             .await
             .map_err(store_error)?;
         ReputationWindow::from_outcomes(
-            WINDOW,
+            self.config.reputation.window,
             outcomes.into_iter().map(|o| {
                 (
                     u64::try_from(o.seq).unwrap_or_default(),
@@ -134,8 +131,8 @@ impl Gateway {
 
     /// The reputation report.
     pub async fn reputation(&self) -> Result<Reputation, SesError> {
-        let thresholds = Thresholds::default();
-        let window = self.reputation_window().await?;
+        let thresholds = self.config.reputation.thresholds();
+        let window = self.current_window().await?;
         let level: Level = window.level(&thresholds);
         let now = now_ms();
         let day = self
