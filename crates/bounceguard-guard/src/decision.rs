@@ -351,7 +351,15 @@ impl Guard {
             RouteAction::Capture => return by_route(Action::Capture, "captured"),
             RouteAction::Hold => return by_route(Action::Hold, "held"),
             RouteAction::Simulate => {
-                let outcome = SimulatorOutcome::from_local(n.base_local())
+                // `bounce+x@` or `bounce-x@` (a test domain mapped to the simulator: the part
+                // before the first `-`, `_` or `.` names the outcome); anything else succeeds.
+                let base = n.base_local();
+                let outcome = SimulatorOutcome::from_local(base)
+                    .or_else(|| {
+                        base.split(['-', '_', '.'])
+                            .next()
+                            .and_then(SimulatorOutcome::from_local)
+                    })
                     .unwrap_or(SimulatorOutcome::Success);
                 return by_route(
                     Action::Simulate(outcome),

@@ -339,6 +339,20 @@ fn staging_routes_allow_list_and_aliases() {
                 reason: "simulated bounce: matches \"*@sim.company.org\" (route 3)",
             },
             Case {
+                address: "complaint-0042@sim.company.org",
+                facts: facts(),
+                action: Action::Simulate(SimulatorOutcome::Complaint),
+                rule: "route:3",
+                reason: "simulated complaint: matches \"*@sim.company.org\" (route 3)",
+            },
+            Case {
+                address: "bouncer@sim.company.org",
+                facts: facts(),
+                action: Action::Simulate(SimulatorOutcome::Success),
+                rule: "route:3",
+                reason: "simulated success: matches \"*@sim.company.org\" (route 3)",
+            },
+            Case {
                 address: "anyone@sim.company.org",
                 facts: facts(),
                 action: Action::Simulate(SimulatorOutcome::Success),

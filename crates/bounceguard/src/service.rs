@@ -72,6 +72,8 @@ pub struct Gateway {
 struct RecipientVerdict {
     normalized: String,
     decision: &'static str,
+    /// The simulator outcome of a `simulate` decision.
+    simulated: Option<bounceguard_guard::simulator::SimulatorOutcome>,
     rule: String,
     reason: String,
     delivery_attempt: bool,
@@ -421,6 +423,12 @@ impl Gateway {
             self.record_refusal(&request, caller, verdicts).await;
             return Err(SesError::rejected(text));
         }
+        let simulated: Vec<(String, bounceguard_guard::simulator::SimulatorOutcome)> = request
+            .recipients
+            .iter()
+            .zip(&verdicts)
+            .filter_map(|(r, v)| v.simulated.map(|o| (r.mailbox.address.clone(), o)))
+            .collect();
         let now = now_ms();
         let message_id = ids::message_id(now, Uuid::new_v4());
         let mut message = self.message_record(&request, caller, message_id, now, verdicts);
@@ -454,6 +462,9 @@ impl Gateway {
                     .filter(|(_, d)| d == Action::Deliver.as_str())
                     .count();
                 self.note_eligible_sends(eligible).await;
+                if !simulated.is_empty() {
+                    self.record_simulated(&id, &request, &simulated).await;
+                }
                 if !suppressed.is_empty() {
                     let suppressed: Vec<&str> = suppressed.iter().map(String::as_str).collect();
                     self.record_suppression_bounce(
@@ -631,6 +642,10 @@ impl Gateway {
         RecipientVerdict {
             normalized: routed.normalized.canonical.clone(),
             decision: decision.action.as_str(),
+            simulated: match decision.action {
+                Action::Simulate(outcome) => Some(outcome),
+                _ => None,
+            },
             rule: decision.rule.clone(),
             delivery_attempt: decision.counts_as_delivery_attempt(),
             quota: decision.counts_toward_quota(),

@@ -311,3 +311,77 @@ async fn a_change_of_level_is_posted_to_the_webhook() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn simulator_sends_create_ses_events_and_leave_the_rates_and_the_list_alone() {
+    let server = TestServer::start(
+        "identities = [\"sender@shop.example\"]\n[[routes]]\nmatch = \"*@sim.example.com\"\naction = \"simulate\"\n",
+    )
+    .await;
+    let id = server
+        .send_v2(&[
+            "success@simulator.amazonses.com",
+            "bounce+run1@simulator.amazonses.com",
+            "complaint@simulator.amazonses.com",
+            "bounce-7@sim.example.com",
+        ])
+        .await
+        .expect("accepted");
+    let message = server.get_json(&format!("/api/v1/messages/{id}")).await;
+    let decisions: Vec<&str> = message["recipients"]
+        .as_array()
+        .expect("recipients")
+        .iter()
+        .map(|r| r["decision"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(decisions, ["simulate"; 4]);
+
+    let events = server
+        .get_json(&format!("/api/v1/messages/{id}/events"))
+        .await;
+    let mut seen: Vec<(String, String, String)> = events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or_default().to_string(),
+                e["recipient"].as_str().unwrap_or_default().to_string(),
+                e["bounce_type"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    // SES: success@ and complaint@ are delivered, complaint@ then complains, the two bounce
+    // addresses hard-bounce (ses-spec §8).
+    let expected: Vec<(String, String, String)> = [
+        ("Bounce", "bounce+run1@simulator.amazonses.com", "Permanent"),
+        ("Bounce", "bounce-7@sim.example.com", "Permanent"),
+        ("Complaint", "complaint@simulator.amazonses.com", "-"),
+        ("Delivery", "complaint@simulator.amazonses.com", "-"),
+        ("Delivery", "success@simulator.amazonses.com", "-"),
+    ]
+    .into_iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(seen, expected);
+    // The whole SES event is kept, with the mail it is about.
+    assert_eq!(
+        events["events"][0]["event"]["mail"]["messageId"],
+        id.as_str()
+    );
+
+    // Not eligible sends, so no rate moves; simulated bounces never reach the suppression list.
+    let report: Value = server.get_json("/api/v1/reputation").await;
+    assert_eq!(report["window"]["sends"], 0);
+    assert_eq!(report["window"]["hard_bounces"], 0);
+    assert_eq!(report["last_24h"]["complaints"], 0);
+    let listed = server
+        .ses_v2()
+        .list_suppressed_destinations()
+        .send()
+        .await
+        .expect("list");
+    assert!(listed.suppressed_destination_summaries().is_empty());
+    server.stop().await;
+}

@@ -387,6 +387,7 @@ impl Gateway {
             .map(|r| super::RecipientVerdict {
                 normalized: super::normalize(&r.mailbox.address),
                 decision: "deny",
+                simulated: None,
                 rule: rule.to_string(),
                 reason: reason.to_string(),
                 delivery_attempt: false,

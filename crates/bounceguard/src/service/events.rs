@@ -50,6 +50,42 @@ impl Gateway {
         }
     }
 
+    /// The events SES's mailbox simulator would publish for the simulated recipients of one
+    /// accepted send (ses-spec §8), applied through the same pipeline as SES's own — stored
+    /// with the message, but never on the suppression list and never in the rates (simulated
+    /// recipients are not eligible sends, so no bounce of theirs is counted).
+    pub(super) async fn record_simulated(
+        &self,
+        message_id: &str,
+        request: &bounceguard_core::SendRequest,
+        simulated: &[(String, bounceguard_guard::simulator::SimulatorOutcome)],
+    ) {
+        let now = chrono::Utc::now();
+        let destination = request
+            .recipients
+            .iter()
+            .map(|r| r.mailbox.address.clone())
+            .collect();
+        let mut mail = Mail::new(message_id, request.from_original.clone(), destination, now);
+        mail.sending_account_id = Some(self.config.account_id.clone());
+        let recipients: Vec<(&str, _)> = simulated.iter().map(|(a, o)| (a.as_str(), *o)).collect();
+        let context = bounceguard_events::simulator::SimulationContext {
+            channel: if request.configuration_set.is_some() {
+                Channel::EventPublishing
+            } else {
+                Channel::IdentityNotification
+            },
+            at: now,
+            feedback_id_stem: format!("{message_id}-simulated"),
+        };
+        for event in bounceguard_events::simulator::simulate(&mail, &recipients, &context) {
+            let json = event.to_json();
+            if let Err(e) = self.apply_event(event, &json, None, None, false).await {
+                tracing::error!(error = %e.message, message_id, "could not record a simulated event");
+            }
+        }
+    }
+
     /// Applies one SES event JSON; `sns_message_id` (when it came through SNS) makes a redelivery
     /// harmless.
     pub async fn ingest_event(
@@ -64,6 +100,21 @@ impl Gateway {
                 format!("Invalid event: {e}"),
             )
         })?;
+        self.apply_event(event, json, sns_message_id, topic, true)
+            .await
+    }
+
+    /// Stores one parsed event (one row per recipient) exactly once per SNS MessageId, and —
+    /// with `may_suppress` — puts the recipients of a permanent bounce or a complaint on the
+    /// suppression list per the account's reasons.
+    async fn apply_event(
+        &self,
+        event: SesEvent,
+        json: &str,
+        sns_message_id: Option<&str>,
+        topic: Option<&str>,
+        may_suppress: bool,
+    ) -> Result<Ingested, SesError> {
         let event_type = event.detail.event_type().as_str().to_string();
         let (bounce_type, bounce_subtype, feedback_id, at_ms) = match &event.detail {
             EventDetail::Bounce(b) => (
@@ -111,7 +162,10 @@ impl Gateway {
             self.invalidate_window().await;
         }
         let mut suppressed = Vec::new();
-        if applied && let Some((cause, recipients)) = event.suppression_candidates() {
+        if applied
+            && may_suppress
+            && let Some((cause, recipients)) = event.suppression_candidates()
+        {
             let reason = match cause {
                 SuppressionCause::Bounce => SuppressionReason::Bounce,
                 SuppressionCause::Complaint => SuppressionReason::Complaint,
