@@ -813,6 +813,17 @@ mod tests {
         assert_eq!(c.sns.path, "/hooks/sns");
         assert_eq!(c.sns.topics.len(), 1);
         assert_eq!(c.sns.trusted_certs[0].pem_file, dir.path().join("a.pem"));
+        // From the environment, in TOML syntax like the other sections.
+        let c = Config::from_toml_and_env(
+            "",
+            &env(&[(
+                "BOUNCEGUARD_SNS",
+                "{topics = [\"arn:aws:sns:eu-west-1:111122223333:a\"]}",
+            )]),
+        )
+        .expect("config");
+        assert_eq!(c.sns.topics, ["arn:aws:sns:eu-west-1:111122223333:a"]);
+        assert_eq!(c.sns.path, "/sns");
         for bad in [
             "[sns]\npath = \"sns\"\n",
             "[sns]\npath = \"/\"\n",

@@ -81,6 +81,8 @@ struct ReasonLabel {
 pub struct Metrics {
     registry: Registry,
     sends: Family<DecisionLabel, Counter>,
+    /// The counters of [`DECISIONS`], in that order: counting a send is one atomic add.
+    known_sends: Vec<Counter>,
     events: Family<TypeLabel, Counter>,
     sns_rejected: Family<ReasonLabel, Counter>,
     store_commit: Histogram,
@@ -150,11 +152,14 @@ impl Metrics {
             "Reputation level: 0 HEALTHY, 1 WARNING (the guard threshold), 2 PROBATION, 3 SHUTDOWN",
             level.clone(),
         );
-        for decision in DECISIONS {
-            let _ = sends.get_or_create(&DecisionLabel {
-                decision: (*decision).to_string(),
-            });
-        }
+        let known_sends = DECISIONS
+            .iter()
+            .map(|decision| {
+                sends.get_or_create_owned(&DecisionLabel {
+                    decision: (*decision).to_string(),
+                })
+            })
+            .collect();
         for event_type in EVENT_TYPES {
             let _ = events.get_or_create(&TypeLabel {
                 r#type: (*event_type).to_string(),
@@ -168,6 +173,7 @@ impl Metrics {
         Self {
             registry,
             sends,
+            known_sends,
             events,
             sns_rejected,
             store_commit,
@@ -180,6 +186,12 @@ impl Metrics {
 
     /// Counts one recorded recipient with its decision.
     pub fn send_decided(&self, decision: &str) {
+        if let Some(i) = DECISIONS.iter().position(|d| *d == decision)
+            && let Some(counter) = self.known_sends.get(i)
+        {
+            counter.inc();
+            return;
+        }
         self.sends
             .get_or_create(&DecisionLabel {
                 decision: decision.to_string(),
@@ -247,6 +259,7 @@ impl Gateway {
     /// `store.record_send`, timed into `bounceguard_store_commit_seconds`; once the record is
     /// durable, each recipient is counted in `bounceguard_sends_total` by its decision.
     pub(crate) async fn record_send_metered(&self, message: NewMessage) -> Result<(), StoreError> {
+        // Counted after the commit, so the message is moved into the store: keep the decisions.
         let decisions: Vec<String> = message
             .recipients
             .iter()
@@ -294,11 +307,14 @@ mod tests {
         );
         metrics.send_decided("deliver");
         metrics.send_decided("deliver");
+        metrics.send_decided("quarantine");
         metrics.event_applied("Bounce");
         metrics.sns_rejected("bad_signature");
         metrics.store_commit(0.003);
         let text = metrics.encode().expect("encodes");
         assert!(text.contains("bounceguard_sends_total{decision=\"deliver\"} 2\n"));
+        // A decision this module does not know yet still gets its own series.
+        assert!(text.contains("bounceguard_sends_total{decision=\"quarantine\"} 1\n"));
         assert!(text.contains("bounceguard_events_total{type=\"Bounce\"} 1\n"));
         assert!(text.contains("bounceguard_sns_rejected_total{reason=\"bad_signature\"} 1\n"));
         assert!(text.contains("bounceguard_store_commit_seconds_count 1\n"));

@@ -11,8 +11,9 @@
 //! Nothing is fetched before the URL passed its check (no SSRF): certificates only from
 //! `https://sns.<region>.amazonaws.com/….pem`, redirects are never followed, bodies are capped.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bounceguard_events::sns::{
     CertFetcher, FetchError, FetchFuture, SnsEnvelope, SnsError, SnsMessageType, SnsVerifier,
@@ -27,6 +28,13 @@ use crate::config::SnsConfig;
 const MAX_CERT_BYTES: usize = 64 * 1024;
 /// Most of a confirmation answer that is read (SNS answers a short XML document).
 const MAX_CONFIRM_BYTES: usize = 64 * 1024;
+/// Certificate fetches in flight at once: forged messages naming many AWS URLs cannot turn the
+/// gateway into a fetch amplifier.
+const MAX_CONCURRENT_FETCHES: usize = 4;
+/// How long a certificate URL that failed is not fetched again.
+const FAILED_FETCH_TTL: Duration = Duration::from_secs(60);
+/// Failed URLs remembered at most (the memory is cleared when full).
+const MAX_REMEMBERED_FAILURES: usize = 1024;
 
 /// The SNS endpoint's state: the verifier (with its certificate cache), the allowed topics and
 /// the HTTP client for certificates and confirmations.
@@ -57,7 +65,7 @@ impl SnsIngress {
             .user_agent(concat!("bounceguard/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| anyhow::anyhow!("[sns] building the HTTP client: {e}"))?;
-        let mut verifier = SnsVerifier::new(Arc::new(HttpsCertFetcher { http: http.clone() }));
+        let mut verifier = SnsVerifier::new(Arc::new(HttpsCertFetcher::new(http.clone())));
         for cert in &config.trusted_certs {
             let pem = std::fs::read(&cert.pem_file).map_err(|e| {
                 anyhow::anyhow!(
@@ -99,19 +107,84 @@ impl SnsIngress {
 }
 
 /// Fetches SNS signing certificates with reqwest, only from URLs that pass
-/// [`check_signing_cert_url`] (checked again here), with the client's time limit and a size cap.
+/// [`check_signing_cert_url`] (checked again here), with the client's time limit, a size cap,
+/// a cap on fetches in flight and a short memory of URLs that failed. (Successful fetches are
+/// cached by [`SnsVerifier`].)
 struct HttpsCertFetcher {
     http: reqwest::Client,
+    in_flight: tokio::sync::Semaphore,
+    failed: RecentFailures,
+}
+
+impl HttpsCertFetcher {
+    fn new(http: reqwest::Client) -> Self {
+        Self {
+            http,
+            in_flight: tokio::sync::Semaphore::new(MAX_CONCURRENT_FETCHES),
+            failed: RecentFailures::new(FAILED_FETCH_TTL, MAX_REMEMBERED_FAILURES),
+        }
+    }
 }
 
 impl CertFetcher for HttpsCertFetcher {
     fn fetch<'a>(&'a self, url: &'a str) -> FetchFuture<'a> {
         Box::pin(async move {
             check_signing_cert_url(url).map_err(|e| FetchError(e.to_string()))?;
-            get_bounded(&self.http, url, MAX_CERT_BYTES)
+            if let Some(error) = self.failed.get(url, Instant::now()) {
+                return Err(FetchError(format!(
+                    "{error} (failed recently; not retried yet)"
+                )));
+            }
+            let _permit = self
+                .in_flight
+                .acquire()
                 .await
-                .map_err(FetchError)
+                .map_err(|_| FetchError("shutting down".to_string()))?;
+            let fetched = get_bounded(&self.http, url, MAX_CERT_BYTES).await;
+            if let Err(e) = &fetched {
+                self.failed.insert(url, e, Instant::now());
+            }
+            fetched.map_err(FetchError)
         })
+    }
+}
+
+/// Certificate URLs whose fetch failed, with the error, for a while: a message repeated with a
+/// bad URL costs no new fetch. Hand-written (a map and a clock); no cache crate is needed for
+/// a few entries that are cleared wholesale.
+struct RecentFailures {
+    ttl: Duration,
+    capacity: usize,
+    entries: Mutex<HashMap<String, (Instant, String)>>,
+}
+
+impl RecentFailures {
+    fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            ttl,
+            capacity,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The remembered error of `url`, if it failed less than `ttl` before `now`.
+    fn get(&self, url: &str, now: Instant) -> Option<String> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(url)
+            .filter(|(at, _)| now.duration_since(*at) < self.ttl)
+            .map(|(_, error)| error.clone())
+    }
+
+    fn insert(&self, url: &str, error: &str, now: Instant) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity {
+            entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(url.to_string(), (now, error.to_string()));
     }
 }
 
@@ -353,7 +426,7 @@ mod tests {
     #[tokio::test]
     async fn the_cert_fetcher_never_connects_to_a_foreign_url() {
         let (base, hits) = serve(ok("-----BEGIN CERTIFICATE-----")).await;
-        let fetcher = HttpsCertFetcher { http: client() };
+        let fetcher = HttpsCertFetcher::new(client());
         let url = format!("{base}/SimpleNotificationService-x.pem");
         let e = fetcher.fetch(&url).await.expect_err("refused");
         assert_eq!(
@@ -361,6 +434,38 @@ mod tests {
             format!("SigningCertURL is not an SNS certificate URL: {url}")
         );
         assert_eq!(hits.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn failed_urls_are_remembered_for_a_while_and_the_memory_is_bounded() {
+        let failures = RecentFailures::new(Duration::from_secs(60), 2);
+        let t0 = Instant::now();
+        failures.insert("https://a", "HTTP 404 Not Found", t0);
+        assert_eq!(
+            failures.get("https://a", t0 + Duration::from_secs(59)),
+            Some("HTTP 404 Not Found".to_string())
+        );
+        assert_eq!(
+            failures.get("https://a", t0 + Duration::from_secs(60)),
+            None
+        );
+        assert_eq!(failures.get("https://b", t0), None);
+        failures.insert("https://b", "timeout", t0);
+        // Full with two live entries: cleared, then the new one kept.
+        failures.insert("https://c", "timeout", t0 + Duration::from_secs(1));
+        assert_eq!(failures.get("https://a", t0), None);
+        assert_eq!(
+            failures.get("https://c", t0 + Duration::from_secs(2)),
+            Some("timeout".to_string())
+        );
+        // Expired entries make room without forgetting live ones.
+        failures.insert("https://d", "timeout", t0 + Duration::from_secs(61));
+        failures.insert("https://e", "timeout", t0 + Duration::from_secs(62));
+        assert!(
+            failures
+                .get("https://d", t0 + Duration::from_secs(62))
+                .is_some()
+        );
     }
 
     #[test]
