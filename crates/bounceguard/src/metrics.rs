@@ -21,7 +21,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use bounceguard_core::SesError;
-use bounceguard_events::reputation::{Level, Thresholds};
+use bounceguard_events::reputation::Level;
 use bounceguard_store::{NewMessage, StoreError};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -278,13 +278,13 @@ impl Gateway {
 
     /// The metrics text, with the reputation gauges read from the store now.
     pub async fn metrics_text(&self) -> Result<String, SesError> {
-        let window = self.reputation_window().await?;
+        let window = self.current_window().await?;
         let counts = window.counts();
         self.metrics().set_reputation(
             counts.sends,
             counts.bounce_rate(),
             counts.complaint_rate(),
-            window.level(&Thresholds::default()),
+            window.level(&self.config().reputation.thresholds()),
         );
         self.metrics().encode().map_err(|e| {
             tracing::error!(error = %e, "encoding the metrics");
