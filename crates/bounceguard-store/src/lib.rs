@@ -515,16 +515,45 @@ impl Store {
         .bind(since_ms)
         .fetch_all(pool)
         .await?);
-        Ok(rows
+        // Bounces and complaints of the eligible sends of each bucket (by send time), so a
+        // bucket's bounces / delivery attempts is the rate SES shows for it.
+        let feedback: Vec<(i64, i64, i64)> = with_read!(&self.inner.db, pool, DB => sqlx::query_as(
+            "SELECT sent_ms - (((sent_ms % 900000) + 900000) % 900000) AS start_ms, \
+             CAST(SUM(CASE WHEN hard_bounce THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN complaint THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM send_outcomes WHERE sent_ms >= $1 AND class = 'ELIGIBLE' \
+             AND (hard_bounce OR complaint) GROUP BY 1",
+        )
+        .bind(since_ms)
+        .fetch_all(pool)
+        .await?);
+        let mut buckets: std::collections::BTreeMap<i64, StatisticsBucket> = rows
             .into_iter()
-            .map(|row| StatisticsBucket {
-                start_ms: row.start_ms,
-                delivery_attempts: row.delivery_attempts,
+            .map(|row| {
+                (
+                    row.start_ms,
+                    StatisticsBucket {
+                        start_ms: row.start_ms,
+                        delivery_attempts: row.delivery_attempts,
+                        bounces: 0,
+                        complaints: 0,
+                        rejects: 0,
+                    },
+                )
+            })
+            .collect();
+        for (start_ms, bounces, complaints) in feedback {
+            let bucket = buckets.entry(start_ms).or_insert(StatisticsBucket {
+                start_ms,
+                delivery_attempts: 0,
                 bounces: 0,
                 complaints: 0,
                 rejects: 0,
-            })
-            .collect())
+            });
+            bucket.bounces += bounces;
+            bucket.complaints += complaints;
+        }
+        Ok(buckets.into_values().collect())
     }
 
     /// Stops accepting sends, commits everything already queued (answering its callers), then

@@ -159,9 +159,9 @@ pub struct StatisticsBucket {
     pub start_ms: i64,
     /// Recipients with a delivery attempt in this bucket.
     pub delivery_attempts: i64,
-    /// Bounces (always 0 until events are stored).
+    /// Counted hard bounces of the eligible sends of this bucket.
     pub bounces: i64,
-    /// Complaints (always 0 until events are stored).
+    /// Complaints about the eligible sends of this bucket.
     pub complaints: i64,
     /// Rejects (always 0 until events are stored).
     pub rejects: i64,

@@ -67,6 +67,18 @@ async fn bounces_move_the_account_from_healthy_to_probation_and_the_projection_s
     assert_eq!(report["window"]["bounce_rate"], 0.06);
     assert_eq!(report["last_24h"]["hard_bounces"], 6);
     assert_eq!(status(&server).await, "PROBATION");
+    // GetSendStatistics adds up: 100 delivery attempts (the captured one is not), 6 bounces.
+    let stats = server
+        .ses_v1()
+        .get_send_statistics()
+        .send()
+        .await
+        .expect("statistics");
+    let points = stats.send_data_points();
+    let sum = |f: fn(&aws_sdk_ses::types::SendDataPoint) -> i64| points.iter().map(f).sum::<i64>();
+    assert_eq!(sum(|p| p.delivery_attempts()), 100);
+    assert_eq!(sum(|p| p.bounces()), 6);
+    assert_eq!(sum(|p| p.complaints()), 0);
     // Below 5 %: 6 / (100 + n) < 0.05 ⇔ n > 20 → 21 clean sends.
     assert_eq!(report["clean_sends_to_under_5_percent"], 21);
     // Below the guard's 2.5 %: 6 / (100 + n) < 0.025 ⇔ n > 140 → 141.
