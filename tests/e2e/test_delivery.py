@@ -37,15 +37,10 @@ def moto_raw_messages(url):
     return {m["id"]: m for m in data["ses"]["RawMessage"]}
 
 
-@pytest.fixture
-def ses_server(tmp_path):
-    url = moto_url()
-    moto = boto3.client(
-        "sesv2", endpoint_url=url, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )
-    moto.create_email_identity(EmailIdentity="no-reply@shop.example")
-    config = SIGNED_CONFIG + f"""
+def ses_config(url, routes=""):
+    """The signed config with `[delivery] transport = "ses"` at moto; `routes` go before the
+    tables."""
+    return SIGNED_CONFIG + routes + f"""
 [delivery]
 transport = "ses"
 region = "us-east-1"
@@ -55,7 +50,17 @@ max_attempts = 1
 [dns]
 check = false
 """
-    srv = Server(tmp_path, config, env=MOTO_ENV).start()
+
+
+@pytest.fixture
+def ses_server(tmp_path):
+    url = moto_url()
+    moto = boto3.client(
+        "sesv2", endpoint_url=url, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+    moto.create_email_identity(EmailIdentity="no-reply@shop.example")
+    srv = Server(tmp_path, ses_config(url), env=MOTO_ENV).start()
     srv.moto = url
     yield srv
     code = srv.stop()

@@ -8,8 +8,8 @@ import subprocess
 
 import boto3
 
-from conftest import SIGNED_CONFIG, Server, binary
-from test_delivery import MOTO_ENV, moto_raw_messages, moto_url
+from conftest import Server, binary
+from test_delivery import MOTO_ENV, moto_raw_messages, moto_url, ses_config
 
 HOLD_ROUTE = """
 [[routes]]
@@ -38,17 +38,7 @@ def test_held_mail_survives_kill_9_and_is_released_once(tmp_path):
         "sesv2", endpoint_url=url, region_name="us-east-1",
         aws_access_key_id="testing", aws_secret_access_key="testing",
     ).create_email_identity(EmailIdentity="no-reply@shop.example")
-    config = SIGNED_CONFIG + HOLD_ROUTE + f"""
-[delivery]
-transport = "ses"
-region = "us-east-1"
-endpoint_url = "{url}"
-max_attempts = 1
-
-[dns]
-check = false
-"""
-    srv = Server(tmp_path, config, env=MOTO_ENV).start()
+    srv = Server(tmp_path, ses_config(url, HOLD_ROUTE), env=MOTO_ENV).start()
     out = srv.boto3("ses").send_email(
         Source="no-reply@shop.example",
         # Bcc: moto lists header recipients among a raw message's destinations, so only a

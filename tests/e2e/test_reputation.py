@@ -6,10 +6,7 @@ alone."""
 
 import json
 
-import pytest
-
-from conftest import SIGNED_CONFIG, Server, postgres_url
-from test_sns import CERT_URL, TOPIC, bounce_notification, make_signer, post_sns, sign
+from test_sns import bounce_notification, post_sns, sign, sns_server  # noqa: F401 (fixture)
 
 
 def delivery_notification(sns_id, mail_id, address):
@@ -34,19 +31,6 @@ def delivery_notification(sns_id, mail_id, address):
     return envelope
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def guarded(request, tmp_path):
-    key, cert = make_signer(tmp_path)
-    database = postgres_url() if request.param == "postgres" else None
-    config = SIGNED_CONFIG + (
-        f'\n[sns]\ntopics = ["{TOPIC}"]\n'
-        f'[[sns.trusted_certs]]\nurl = "{CERT_URL}"\npem_file = "{cert}"\n'
-    )
-    srv = Server(tmp_path, config, database=database).start()
-    yield srv, key
-    assert srv.stop() == 0, srv.log.read_text()
-
-
 def send(ses, to):
     out = ses.send_email(
         FromEmailAddress="no-reply@shop.example",
@@ -61,8 +45,8 @@ def decisions(srv, message_id):
     return [(r["address"], r["decision"], r["rule"]) for r in recipients]
 
 
-def test_bounces_put_the_account_on_probation_and_the_guard_holds_new_addresses(guarded):
-    srv, key = guarded
+def test_bounces_put_the_account_on_probation_and_the_guard_holds_new_addresses(sns_server):
+    srv, key = sns_server
     ses = srv.boto3("sesv2")
     sent = []  # (MessageId, address), 50 recipients per request as SES allows
     for batch in range(20):
@@ -105,8 +89,8 @@ def test_bounces_put_the_account_on_probation_and_the_guard_holds_new_addresses(
     assert sorted(d["EmailAddress"] for d in listed) == sorted(a for _, a in bounced)
 
 
-def test_simulator_sends_create_events_and_leave_the_rates_alone(guarded):
-    srv, _ = guarded
+def test_simulator_sends_create_events_and_leave_the_rates_alone(sns_server):
+    srv, _ = sns_server
     ses = srv.boto3("sesv2")
     before = srv.get_json("/api/v1/reputation")["window"]
     message_id = send(ses, [

@@ -354,16 +354,9 @@ impl Store {
             }
             Ok(rows
                 .into_iter()
-                .map(|row| MessageSummary {
-                    recipients: by_seq.remove(&row.seq).unwrap_or_default(),
-                    seq: row.seq,
-                    id: row.id,
-                    created_ms: row.created_ms,
-                    api: row.api,
-                    operation: row.operation,
-                    source: row.source,
-                    from_address: row.from_address,
-                    subject: row.subject,
+                .map(|row| {
+                    let recipients = by_seq.remove(&row.seq).unwrap_or_default();
+                    row.into_summary(recipients)
                 })
                 .collect())
         })

@@ -7,40 +7,45 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bounceguard_core::ErrorCode;
 use bounceguard_store::Store;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::address_tool::{finish, load_config, runtime};
 use crate::service::Gateway;
 use crate::service::held::HeldView;
 
+/// The options every `held` subcommand takes.
+#[derive(Debug, Args)]
+pub struct HeldOptions {
+    /// A TOML configuration file (the server's).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `bounceguard held …`.
 #[derive(Debug, Subcommand)]
 pub enum HeldCommand {
     /// List messages with recipients still held, newest first.
     List {
-        /// A TOML configuration file (the server's).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
+        /// Config and output.
+        #[command(flatten)]
+        options: HeldOptions,
         /// Include released and dropped ones.
         #[arg(long)]
         all: bool,
         /// At most this many messages.
         #[arg(long, default_value_t = 100)]
         limit: u32,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
     },
     /// Show one message's held recipients: rule, reason, state and outcome. Exit status 1 when
     /// there is no such message.
     Show {
-        /// A TOML configuration file (the server's).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
+        /// Config and output.
+        #[command(flatten)]
+        options: HeldOptions,
         /// The held message's MessageId.
         #[arg(value_name = "MESSAGE_ID")]
         id: String,
@@ -50,12 +55,9 @@ pub enum HeldCommand {
     /// once through the configured transport. Exit status 1 when there is no such message or
     /// nothing was left to release.
     Release {
-        /// A TOML configuration file (the server's).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
+        /// Config and output.
+        #[command(flatten)]
+        options: HeldOptions,
         /// The held message's MessageId.
         #[arg(value_name = "MESSAGE_ID")]
         id: String,
@@ -63,9 +65,9 @@ pub enum HeldCommand {
     /// Drop a message's held recipients: they are never sent. Exit status 1 when there is no
     /// such message or nothing was left to drop.
     Drop {
-        /// A TOML configuration file (the server's).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
+        /// Config and output.
+        #[command(flatten)]
+        options: HeldOptions,
         /// The held message's MessageId.
         #[arg(value_name = "MESSAGE_ID")]
         id: String,
@@ -86,13 +88,11 @@ fn operator() -> String {
 }
 
 fn run_inner(command: HeldCommand) -> anyhow::Result<ExitCode> {
-    let config_path = match &command {
-        HeldCommand::List { config, .. }
-        | HeldCommand::Show { config, .. }
-        | HeldCommand::Release { config, .. }
-        | HeldCommand::Drop { config, .. } => config.clone(),
-    };
-    let config = load_config(config_path.as_deref())?;
+    let (HeldCommand::List { options, .. }
+    | HeldCommand::Show { options, .. }
+    | HeldCommand::Release { options, .. }
+    | HeldCommand::Drop { options, .. }) = &command;
+    let config = load_config(options.config.as_deref())?;
     runtime()?.block_on(async {
         let store = Store::open(&config.database)
             .await
@@ -108,22 +108,24 @@ async fn execute(gateway: &Gateway, command: HeldCommand) -> anyhow::Result<Exit
     let missing = |e: &bounceguard_core::SesError| e.code == ErrorCode::NotFound;
     match command {
         HeldCommand::List {
-            all, limit, json, ..
+            options,
+            all,
+            limit,
         } => {
             let held = gateway
                 .held_list(None, limit.max(1), all)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-            if json {
+            if options.json {
                 println!("{:#}", json!(held));
             } else {
                 print_list(&held);
             }
             Ok(ExitCode::SUCCESS)
         }
-        HeldCommand::Show { json, id, .. } => match gateway.held_show(&id).await {
+        HeldCommand::Show { options, id } => match gateway.held_show(&id).await {
             Ok(view) => {
-                if json {
+                if options.json {
                     println!("{:#}", json!(view));
                 } else {
                     print_list(std::slice::from_ref(&view));
@@ -136,10 +138,10 @@ async fn execute(gateway: &Gateway, command: HeldCommand) -> anyhow::Result<Exit
             }
             Err(e) => Err(anyhow::anyhow!("{}", e.message)),
         },
-        HeldCommand::Release { json, id, .. } => {
+        HeldCommand::Release { options, id } => {
             match gateway.release_held(&id, &operator()).await {
                 Ok(report) => {
-                    if json {
+                    if options.json {
                         println!("{:#}", json!(report));
                     } else if let Some(as_id) = &report.released_as {
                         println!("released {id} as {as_id}");
@@ -162,7 +164,15 @@ async fn execute(gateway: &Gateway, command: HeldCommand) -> anyhow::Result<Exit
                 Err(e) => Err(anyhow::anyhow!("release failed: {}", e.message)),
             }
         }
-        HeldCommand::Drop { id, .. } => match gateway.drop_held(&id, &operator()).await {
+        HeldCommand::Drop { options, id } => match gateway.drop_held(&id, &operator()).await {
+            Ok(report) if options.json => {
+                println!("{:#}", json!(report));
+                Ok(if report.dropped.is_empty() {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                })
+            }
             Ok(report) if report.dropped.is_empty() => {
                 println!("nothing held in {id}");
                 Ok(ExitCode::FAILURE)

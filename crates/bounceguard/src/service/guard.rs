@@ -199,24 +199,23 @@ impl Gateway {
             window_sends: counts.sends,
             at: rfc3339(now_ms()),
         };
+        macro_rules! log_change {
+            ($level:ident) => {
+                tracing::$level!(
+                    previous = change.previous,
+                    level = change.level,
+                    bounce_rate = change.bounce_rate,
+                    complaint_rate = change.complaint_rate,
+                    window_sends = change.window_sends,
+                    "reputation level changed"
+                )
+            };
+        }
+        // Worse is a warning; better is news.
         if level > previous {
-            tracing::warn!(
-                previous = change.previous,
-                level = change.level,
-                bounce_rate = change.bounce_rate,
-                complaint_rate = change.complaint_rate,
-                window_sends = change.window_sends,
-                "reputation level changed"
-            );
+            log_change!(warn);
         } else {
-            tracing::info!(
-                previous = change.previous,
-                level = change.level,
-                bounce_rate = change.bounce_rate,
-                complaint_rate = change.complaint_rate,
-                window_sends = change.window_sends,
-                "reputation level changed"
-            );
+            log_change!(info);
         }
         if let Some((client, url)) = self.reputation_guard.webhook.clone() {
             tokio::spawn(post_webhook(client, url, change));

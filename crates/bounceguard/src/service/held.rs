@@ -147,20 +147,26 @@ impl Gateway {
             .ok_or_else(|| not_found(message_id))
     }
 
-    /// Drops a message's still-held recipients: they are never sent.
-    pub async fn drop_held(&self, message_id: &str, by: &str) -> Result<DropReport, SesError> {
+    /// A message's held recipients and the positions of those still held.
+    async fn still_held(&self, message_id: &str) -> Result<(HeldMessage, Vec<i64>), SesError> {
         let held = self
             .store
             .get_held(message_id)
             .await
             .map_err(store_error)?
             .ok_or_else(|| not_found(message_id))?;
-        let positions: Vec<i64> = held
+        let positions = held
             .held
             .iter()
             .filter(|r| r.state == HeldState::Held)
             .map(|r| r.position)
             .collect();
+        Ok((held, positions))
+    }
+
+    /// Drops a message's still-held recipients: they are never sent.
+    pub async fn drop_held(&self, message_id: &str, by: &str) -> Result<DropReport, SesError> {
+        let (held, positions) = self.still_held(message_id).await?;
         let claimed = self
             .store
             .claim_held(
@@ -197,18 +203,7 @@ impl Gateway {
             .await
             .map_err(store_error)?
             .ok_or_else(|| not_found(message_id))?;
-        let held = self
-            .store
-            .get_held(message_id)
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| not_found(message_id))?;
-        let positions: Vec<i64> = held
-            .held
-            .iter()
-            .filter(|r| r.state == HeldState::Held)
-            .map(|r| r.position)
-            .collect();
+        let (held, positions) = self.still_held(message_id).await?;
         let now = now_ms();
         let claimed = self
             .store
