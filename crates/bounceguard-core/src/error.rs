@@ -50,6 +50,11 @@ pub enum ErrorCode {
     ConfigurationSetDoesNotExist,
     /// Sending is disabled for the account.
     SendingPaused,
+    /// The custom MAIL FROM domain is not verified (its MX record is not readable); SES's code
+    /// keeps the `Exception` suffix on both APIs.
+    MailFromDomainNotVerified,
+    /// The account is permanently restricted from sending (v2 `AccountSuspendedException`).
+    AccountSuspended,
     /// The server failed; not the caller's fault.
     InternalFailure,
     /// The server cannot take the request now (shutting down, overloaded).
@@ -80,6 +85,9 @@ impl ErrorCode {
             Self::RequestExpired => "RequestExpired",
             Self::ConfigurationSetDoesNotExist => "ConfigurationSetDoesNotExist",
             Self::SendingPaused => "AccountSendingPausedException",
+            Self::MailFromDomainNotVerified => "MailFromDomainNotVerifiedException",
+            // v1 has no code of its own for a suspended account: sending is paused there.
+            Self::AccountSuspended => "AccountSendingPausedException",
             Self::InternalFailure => "InternalFailure",
             Self::ServiceUnavailable => "ServiceUnavailable",
         }
@@ -119,6 +127,8 @@ impl ErrorCode {
             Self::IncompleteSignature => "IncompleteSignatureException",
             Self::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             Self::SendingPaused => "SendingPausedException",
+            Self::MailFromDomainNotVerified => "MailFromDomainNotVerifiedException",
+            Self::AccountSuspended => "AccountSuspendedException",
             Self::InternalFailure => "InternalServiceErrorException",
             Self::ServiceUnavailable => "ServiceUnavailableException",
         }

@@ -167,9 +167,7 @@ fn unavailable() -> SesError {
 /// The code is taken up to the first `:` (ses-spec §2.7). Throttling (`TooManyRequestsException`,
 /// v1 `Throttling`), HTTP 429 and every 5xx are retryable; everything else is returned at once.
 /// Errors about *our* credentials become `InternalFailure` (the client cannot fix them; the
-/// detail is logged). `MailFromDomainNotVerifiedException` and `AccountSuspendedException` have
-/// no variant of their own in [`ErrorCode`], so they become `MessageRejected` and
-/// `SendingPaused` with SES's text.
+/// detail is logged).
 pub fn classify_ses_error(
     code: Option<&str>,
     status: Option<u16>,
@@ -180,11 +178,13 @@ pub fn classify_ses_error(
     let text = message.or(code).unwrap_or("Unknown error").to_owned();
     let by_status_retryable = status == 429 || status >= 500;
     let (error, retryable) = match code.unwrap_or("") {
-        "MessageRejected" | "MailFromDomainNotVerifiedException" | "MailFromDomainNotVerified" => {
-            (SesError::rejected(text), false)
-        }
+        "MessageRejected" => (SesError::rejected(text), false),
+        "MailFromDomainNotVerifiedException" | "MailFromDomainNotVerified" => (
+            SesError::new(ErrorCode::MailFromDomainNotVerified, text),
+            false,
+        ),
+        "AccountSuspendedException" => (SesError::new(ErrorCode::AccountSuspended, text), false),
         "SendingPausedException"
-        | "AccountSuspendedException"
         | "AccountSendingPausedException"
         | "ConfigurationSetSendingPausedException" => {
             (SesError::new(ErrorCode::SendingPaused, text), false)
@@ -277,14 +277,15 @@ mod tests {
 
     #[test]
     fn permanent_send_errors_map_to_our_codes() {
-        assert_eq!(
-            classify("MailFromDomainNotVerifiedException", 400, "x").0,
-            ErrorCode::MessageRejected
-        );
-        assert_eq!(
-            classify("AccountSuspendedException", 400, "x").0,
-            ErrorCode::SendingPaused
-        );
+        // Mapped back to the same code on each front (ses-spec §2.7, SendEmail errors).
+        let mail_from = classify("MailFromDomainNotVerifiedException", 400, "x").0;
+        assert_eq!(mail_from, ErrorCode::MailFromDomainNotVerified);
+        assert_eq!(mail_from.v2_code(), "MailFromDomainNotVerifiedException");
+        assert_eq!(mail_from.v1_code(), "MailFromDomainNotVerifiedException");
+        let suspended = classify("AccountSuspendedException", 400, "x").0;
+        assert_eq!(suspended, ErrorCode::AccountSuspended);
+        assert_eq!(suspended.v2_code(), "AccountSuspendedException");
+        assert_eq!(suspended.v2_status(), 400);
         assert_eq!(
             classify("SendingPausedException", 400, "x").0,
             ErrorCode::SendingPaused

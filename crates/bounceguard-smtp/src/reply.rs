@@ -126,7 +126,10 @@ impl Reply {
         match error.code {
             ErrorCode::AccessDenied => Self::access_denied(detail),
             ErrorCode::Throttling => Self::throttling(detail),
-            ErrorCode::MessageRejected | ErrorCode::SendingPaused => Self::message_rejected(detail),
+            ErrorCode::MessageRejected
+            | ErrorCode::SendingPaused
+            | ErrorCode::MailFromDomainNotVerified
+            | ErrorCode::AccountSuspended => Self::message_rejected(detail),
             ErrorCode::SignatureDoesNotMatch
             | ErrorCode::InvalidClientTokenId
             | ErrorCode::IncompleteSignature
