@@ -13,6 +13,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod policy_sync;
 pub mod policy_tool;
 pub mod service;
 pub mod smtp;
