@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SMTP door load benchmark: messages accepted per second over CONNECTIONS SMTP connections
-# (EHLO, AUTH PLAIN, then MAIL/RCPT/DATA back to back) against HTTP SendRawEmail (SigV4 verified)
+# (EHLO, AUTH PLAIN, then MAIL/RCPT/DATA back to back; then again with PIPELINING) against HTTP SendRawEmail (SigV4 verified)
 # over as many keep-alive connections, on the same server of the same release build, capture on,
 # every message durable in SQLite. Both are driven by benches/src/bin/smtp_load.rs.
 #
 #   benches/smtp_load.sh [DURATION_SECONDS] [CONNECTIONS]     (defaults 15 and 16)
 #
-# Builds with -j 1 (the machine is shared); runs HTTP/SMTP/HTTP/SMTP rounds and prints each.
+# Builds with -j 1 (the machine is shared); runs two rounds of HTTP, SMTP, pipelined SMTP and
+# prints each with the load average (other builds share the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -45,13 +46,17 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/health
   || { echo "SMTP refused:" >&2; cat "$WORK/bg.log" >&2; exit 1; }
 
 echo "machine: $(nproc) cores, $(uname -r); $CONNECTIONS connections, ${DURATION}s per run"
+rate() { echo "$1" | awk '{print $2}'; }
 for round in 1 2; do
   h=$("$BIN/smtp_load" http "127.0.0.1:$HTTP_PORT" "$CONNECTIONS" "$DURATION" "$KEY" "$SECRET" "$REGION")
-  s=$("$BIN/smtp_load" smtp "127.0.0.1:$SMTP_PORT" "$CONNECTIONS" "$DURATION" "$KEY" "$SECRET")
   echo "round $round: $h"
+  s=$("$BIN/smtp_load" smtp "127.0.0.1:$SMTP_PORT" "$CONNECTIONS" "$DURATION" "$KEY" "$SECRET")
   echo "round $round: $s"
-  python3 -c "import sys; h=float(sys.argv[1]); s=float(sys.argv[2]); print(f'round $round: SMTP / HTTP = {s / h * 100:.1f} %')" \
-    "$(echo "$h" | awk '{print $2}')" "$(echo "$s" | awk '{print $2}')"
+  p=$("$BIN/smtp_load" smtp-pipelined "127.0.0.1:$SMTP_PORT" "$CONNECTIONS" "$DURATION" "$KEY" "$SECRET")
+  echo "round $round: $p"
+  python3 -c "import sys; h, s, p = map(float, sys.argv[1:]); print(f'round $round: SMTP / HTTP = {s / h * 100:.1f} %, pipelined SMTP / HTTP = {p / h * 100:.1f} %')" \
+    "$(rate "$h")" "$(rate "$s")" "$(rate "$p")"
+  echo "round $round: load average $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 stored=$(python3 - "$WORK/bench.db" <<'PY'
 import sqlite3, sys
