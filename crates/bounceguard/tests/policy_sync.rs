@@ -470,3 +470,72 @@ async fn an_invalid_file_stops_the_push_before_ses_is_called() {
     );
     assert_eq!(stdout(&push), "");
 }
+
+#[tokio::test]
+async fn pull_takes_changes_made_in_ses_and_prune_removes_files_ses_lacks() {
+    let Some(url) = moto_url() else { return };
+    let moto = moto(&url);
+    let identity = new_identity(&moto).await;
+    let ws = Workspace::new(&url, &identity);
+    let seed_path = ws.write_policy(&identity, "seed", &seed(&identity));
+    let push = ws
+        .run(&["push", "--identity", &identity], &ws.policies())
+        .await;
+    assert_eq!(push.status.code(), Some(0), "{}", stderr(&push));
+    moto.update_email_identity_policy()
+        .email_identity(&identity)
+        .policy_name("seed")
+        .policy(seed(&identity).replace("*@example.com", "*@example.net"))
+        .send()
+        .await
+        .expect("moto update");
+    let stale = ws.write_policy(&identity, "stale", &seed(&identity));
+
+    let pull = ws
+        .run(&["pull", "--identity", &identity], &ws.policies())
+        .await;
+    assert_eq!(pull.status.code(), Some(0), "{}", stderr(&pull));
+    let out = stdout(&pull);
+    assert!(
+        out.contains(&format!("updated {}\n", seed_path.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("local only {} (not in SES", stale.display())),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&seed_path).expect("seed file"),
+        seed_pulled(&identity).replace("*@example.com", "*@example.net")
+    );
+    assert!(stale.exists(), "without --prune a local-only file stays");
+
+    let pull = ws
+        .run(
+            &["pull", "--prune", "--identity", &identity],
+            &ws.policies(),
+        )
+        .await;
+    assert_eq!(pull.status.code(), Some(0), "{}", stderr(&pull));
+    assert!(
+        stdout(&pull).contains(&format!("deleted {}\n", stale.display())),
+        "{}",
+        stdout(&pull)
+    );
+    assert!(!stale.exists());
+    assert!(seed_path.exists());
+}
+
+#[tokio::test]
+async fn an_unknown_identity_in_ses_is_an_error_with_exit_2() {
+    let Some(url) = moto_url() else { return };
+    let ws = Workspace::new(&url, "missing.example");
+    let name = format!("never-created-{}.example", uuid::Uuid::new_v4().simple());
+    let diff = ws.run(&["diff", "--identity", &name], &ws.policies()).await;
+    assert_eq!(diff.status.code(), Some(2), "{}", stdout(&diff));
+    assert!(
+        stderr(&diff).contains("SES GetEmailIdentityPolicies failed"),
+        "{}",
+        stderr(&diff)
+    );
+}
