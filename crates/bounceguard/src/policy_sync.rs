@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use bounceguard_delivery::SesPolicies;
 use bounceguard_policy::{MAX_POLICIES_PER_IDENTITY, Policy, declared_resource};
 use bounceguard_store::{PolicyWrite, Store};
@@ -527,7 +527,7 @@ pub async fn diff_with(ses: &SesPolicies, args: &SyncArgs) -> anyhow::Result<(St
     identities.extend(ses_identities(ses, args.identity.as_deref()).await?);
     let mut differ = false;
     for identity in &identities {
-        let remote = ses.get(identity).await.map_err(|e| anyhow!(e))?;
+        let remote = ses.get(identity).await?;
         let files = local.get(identity);
         let names: BTreeSet<&String> = remote
             .keys()
