@@ -12,7 +12,11 @@
 //! - [`SmtpRelay`]: an upstream SMTP relay through `lettre`'s pooled async transport.
 //!
 //! Capture is the service's own and needs no transport.
+//!
+//! [`SesPolicies`] reads and writes the account's sending-authorization policies through the
+//! same SDK (`bounceguard policy pull|push|diff`).
 
+mod policies;
 mod retry;
 mod ses;
 mod smtp;
@@ -23,6 +27,7 @@ use std::pin::Pin;
 use bounceguard_core::SesError;
 use bytes::Bytes;
 
+pub use policies::{PolicyApiError, SesPolicies};
 pub use retry::RetryBudget;
 pub use ses::{SesConfig, SesTransport, classify_ses_error};
 pub use smtp::{RelayConfigError, SmtpRelay, SmtpRelayConfig, classify_smtp_reply};

@@ -41,7 +41,8 @@ pub enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Test and lint SES sending-authorization policies offline (no server needed).
+    /// Test and lint SES sending-authorization policies offline; pull, push and diff them
+    /// against the SES account (DIR/<identity>/<name>.json).
     Policy {
         /// What to do with the policies.
         #[command(subcommand)]

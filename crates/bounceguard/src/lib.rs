@@ -15,6 +15,7 @@ pub mod config;
 pub mod held_tool;
 pub mod http;
 pub mod metrics;
+pub mod policy_sync;
 pub mod policy_tool;
 pub mod service;
 pub mod smtp;

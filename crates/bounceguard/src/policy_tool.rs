@@ -49,6 +49,16 @@ pub enum PolicyCommand {
         #[arg(long, value_name = "ARN")]
         identity_arn: Option<String>,
     },
+    /// Write the SES account's policies into DIR/<identity>/<policy-name>.json (keys sorted,
+    /// indented) and print what changed. Exit status 0, or 2 on error.
+    Pull(crate::policy_sync::PullArgs),
+    /// Lint the files, then create or update them in SES (--prune: delete SES policies with no
+    /// file) and set the gateway's store to what SES then holds. Nothing is pushed when a file
+    /// is invalid. Exit status 0, or 2 on error.
+    Push(crate::policy_sync::PushArgs),
+    /// A unified diff per policy from SES to the files (what push would change). Exit status
+    /// 0 when equal, 1 when different, 2 on error.
+    Diff(crate::policy_sync::SyncArgs),
 }
 
 /// A policy document with its name, as the tester and the simulate API take it.
@@ -146,6 +156,9 @@ pub fn simulate(body: &[u8], gateway_account: &str) -> Result<Value, Value> {
 pub fn run(command: PolicyCommand) -> ExitCode {
     let mut out = String::new();
     let code = match command {
+        PolicyCommand::Pull(args) => return crate::policy_sync::pull(&args),
+        PolicyCommand::Push(args) => return crate::policy_sync::push(&args),
+        PolicyCommand::Diff(args) => return crate::policy_sync::diff(&args),
         PolicyCommand::Test(args) => test(&mut out, &args),
         PolicyCommand::Lint { file, identity_arn } => {
             lint(&mut out, &file, identity_arn.as_deref())
