@@ -125,12 +125,14 @@ impl<R: BufRead> ImportReader<R> {
             }
         };
         let reason = reason_text.as_deref().map(|r| (r, parse_reason(r.trim())));
-        if self.format == ImportFormat::Csv && line_no == 1 && !address.contains('@') {
-            if let None | Some((_, None)) = reason {
-                return Err(error(format!(
-                    "looks like a header row ({address}): SES import files have no header row"
-                )));
-            }
+        if self.format == ImportFormat::Csv
+            && line_no == 1
+            && !address.contains('@')
+            && matches!(reason, None | Some((_, None)))
+        {
+            return Err(error(format!(
+                "looks like a header row ({address}): SES import files have no header row"
+            )));
         }
         check_address(&address, line_no)?;
         let reason = match (self.mode, reason) {
