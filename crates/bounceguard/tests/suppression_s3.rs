@@ -498,3 +498,51 @@ async fn a_job_left_in_progress_by_a_stopped_server_is_failed() {
     assert_eq!(running.job_status(), Some(&JobStatus::Processing));
     server.stop().await;
 }
+
+#[test]
+fn s3_settings_come_from_the_s3_section_or_the_environment() {
+    use bounceguard_s3::S3Settings;
+    let load = |toml: &str, env: &[(&str, &str)]| {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_toml_and_env(toml, &env)
+    };
+    // Nothing set: the gateway's region, the region's own endpoint, virtual-hosted style.
+    let config = load("region = \"eu-west-1\"\n", &[]).expect("config");
+    assert_eq!(
+        config.s3_settings(),
+        S3Settings {
+            region: "eu-west-1".to_string(),
+            endpoint_url: None,
+            force_path_style: false,
+        }
+    );
+    // The environment takes TOML syntax, as for the other sections.
+    let config = load(
+        "",
+        &[(
+            "BOUNCEGUARD_S3",
+            "{endpoint_url = \"http://127.0.0.1:9000\", region = \"us-west-2\"}",
+        )],
+    )
+    .expect("config");
+    assert_eq!(
+        config.s3_settings(),
+        S3Settings {
+            region: "us-west-2".to_string(),
+            endpoint_url: Some("http://127.0.0.1:9000".to_string()),
+            force_path_style: true,
+        }
+    );
+    // Path style can be turned off for an endpoint that wants virtual-hosted buckets.
+    let config = load(
+        "[s3]\nendpoint_url = \"https://s3.example\"\nforce_path_style = false\n",
+        &[],
+    )
+    .expect("config");
+    assert!(!config.s3_settings().force_path_style);
+    // A misspelt key is refused, not ignored.
+    assert!(load("[s3]\nendpoint = \"https://s3.example\"\n", &[]).is_err());
+}
