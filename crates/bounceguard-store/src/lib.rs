@@ -37,9 +37,9 @@ pub use model::{
 pub use policies::{PolicyRecord, PolicyWrite, PolicyWriteOutcome};
 pub use suppression::{
     BulkOutcome, ChangeOp, DEFAULT_BULK_BATCH, DEFAULT_SUPPRESSION_PAGE_SIZE, ImportAction,
-    ImportJobRecord, ImportJobStatus, PutSuppressedOutcome, SUPPRESSION_CHANNEL, SuppressedReason,
-    SuppressedRecord, SuppressionChange, SuppressionLoader, SuppressionPage, SuppressionQuery,
-    SuppressionWrite,
+    ImportJobRecord, ImportJobStatus, ListenEvent, PutSuppressedOutcome, SUPPRESSION_CHANNEL,
+    SuppressedReason, SuppressedRecord, SuppressionChange, SuppressionListener, SuppressionLoader,
+    SuppressionPage, SuppressionQuery, SuppressionWrite,
 };
 
 /// Page size of [`Store::list_messages`] when [`MessageQuery::limit`] is 0.

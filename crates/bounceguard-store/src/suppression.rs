@@ -279,6 +279,38 @@ pub struct ImportJobRecord {
     pub completed_ms: Option<i64>,
 }
 
+/// A PostgreSQL `LISTEN` on [`SUPPRESSION_CHANNEL`], made by
+/// [`Store::listen_suppression_changes`]: its own connection outside the pool.
+pub struct SuppressionListener {
+    listener: sqlx::postgres::PgListener,
+}
+
+/// What [`SuppressionListener::recv`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenEvent {
+    /// A notification, with its payload (the latest change seq) when it parses.
+    Notified(Option<i64>),
+    /// The connection was lost and has been re-established (listening again): notifications
+    /// sent meanwhile are gone, so the caller re-reads the change log.
+    Reconnected,
+}
+
+impl SuppressionListener {
+    /// Waits for the next notification or a lost connection. [`StoreError::Closed`] when the
+    /// store's pool was closed (stop listening); another error means reconnecting failed and
+    /// the next call tries again.
+    pub async fn recv(&mut self) -> Result<ListenEvent, StoreError> {
+        match self.listener.try_recv().await {
+            Ok(Some(notification)) => {
+                Ok(ListenEvent::Notified(notification.payload().parse().ok()))
+            }
+            Ok(None) => Ok(ListenEvent::Reconnected),
+            Err(sqlx::Error::PoolClosed) => Err(StoreError::Closed),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
 /// Reads the whole list in chunks of `(hash, reason)`, ordered by hash, for the in-memory
 /// index: integers and a short text per row, no addresses. Made by
 /// [`Store::suppression_loader`].
@@ -847,6 +879,22 @@ impl Store {
             .collect()
     }
 
+    /// Listens for suppression changes on PostgreSQL (every committed change and settings
+    /// write notifies [`SUPPRESSION_CHANNEL`]); `None` on SQLite, where followers poll
+    /// [`Store::latest_suppression_change_seq`] instead.
+    pub async fn listen_suppression_changes(
+        &self,
+    ) -> Result<Option<SuppressionListener>, StoreError> {
+        match &self.inner.db {
+            Db::Sqlite { .. } => Ok(None),
+            Db::Postgres(pool) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.listen(SUPPRESSION_CHANNEL).await?;
+                Ok(Some(SuppressionListener { listener }))
+            }
+        }
+    }
+
     /// The seq of the latest change (0 when there has been none): the cheap "has anything
     /// changed?" check a SQLite follower polls.
     pub async fn latest_suppression_change_seq(&self) -> Result<i64, StoreError> {
@@ -1009,16 +1057,36 @@ impl Store {
             .map(|r| r.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        with_write!(&self.inner.db, pool => sqlx::query(
-            "INSERT INTO suppression_settings (id, suppressed_reasons, updated_ms) \
-             VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET \
-             suppressed_reasons = excluded.suppressed_reasons, updated_ms = excluded.updated_ms",
-        )
-        .bind(text)
-        .bind(now_ms)
-        .execute(pool)
-        .await?
-        .rows_affected());
+        const UPSERT: &str = "INSERT INTO suppression_settings (id, suppressed_reasons, \
+            updated_ms) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET \
+            suppressed_reasons = excluded.suppressed_reasons, updated_ms = excluded.updated_ms";
+        match &self.inner.db {
+            Db::Sqlite { write, .. } => {
+                sqlx::query(UPSERT)
+                    .bind(text)
+                    .bind(now_ms)
+                    .execute(write)
+                    .await?;
+            }
+            Db::Postgres(pool) => {
+                // Followers re-read the reasons on every notification, so notify here too
+                // (delivered at commit).
+                let mut tx = pool.begin().await?;
+                sqlx::query(UPSERT)
+                    .bind(text)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "SELECT pg_notify($1, CAST((SELECT COALESCE(MAX(seq), 0) FROM \
+                     suppression_changes) AS TEXT))",
+                )
+                .bind(SUPPRESSION_CHANNEL)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+        }
         Ok(())
     }
 
@@ -1069,6 +1137,42 @@ impl Store {
         .await?
         .rows_affected());
         Ok(updated > 0)
+    }
+
+    /// Stamps a running job's heartbeat (see [`Store::fail_stale_import_jobs`]); `false` when
+    /// no job has that id.
+    pub async fn heartbeat_import_job(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let updated = with_write!(&self.inner.db, pool => sqlx::query(
+            "UPDATE suppression_import_jobs SET heartbeat_ms = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(updated > 0)
+    }
+
+    /// Marks FAILED, with `message`, every CREATED or PROCESSING job whose last heartbeat (or,
+    /// without one, its creation) is older than `stale_before_ms`: the instance running it has
+    /// stopped. Returns how many jobs were failed.
+    pub async fn fail_stale_import_jobs(
+        &self,
+        stale_before_ms: i64,
+        now_ms: i64,
+        message: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(with_write!(&self.inner.db, pool => sqlx::query(
+            "UPDATE suppression_import_jobs SET status = 'FAILED', error_message = $3, \
+             completed_ms = $2 WHERE status IN ('CREATED', 'PROCESSING') \
+             AND COALESCE(heartbeat_ms, created_ms) < $1",
+        )
+        .bind(stale_before_ms)
+        .bind(now_ms)
+        .bind(message)
+        .execute(pool)
+        .await?
+        .rows_affected()))
     }
 
     /// One import job (GetImportJob).

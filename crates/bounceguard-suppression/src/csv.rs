@@ -59,7 +59,7 @@ pub fn parse_reason(text: &str) -> Option<SuppressionReason> {
 /// Splits one line (without its line end) into fields: `,` separates, a field that starts
 /// with `"` runs to the matching `"` with `""` standing for one quote. `None` when a quoted
 /// field is not closed or is followed by anything but `,`.
-fn split_fields(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn split_fields(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut fields = Vec::with_capacity(2);
     let mut rest = line;
     loop {
@@ -108,9 +108,17 @@ fn split_fields(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 /// A streaming reader of SES bulk CSV: an iterator of entries and bad lines that never stops
 /// at a bad line (only at the end of the input or at an I/O error, which it yields first).
 pub struct CsvReader<R: BufRead> {
+    lines: Lines<R>,
+}
+
+/// Lines of an import file, one at a time, with their 1-based numbers (shared by the CSV and
+/// the JSON readers).
+pub(crate) struct Lines<R: BufRead> {
     input: R,
-    line: Vec<u8>,
-    line_no: u64,
+    /// The line just read, without its line end (and without a leading byte-order mark).
+    pub(crate) line: Vec<u8>,
+    /// Its 1-based number.
+    pub(crate) line_no: u64,
     done: bool,
 }
 
@@ -118,7 +126,7 @@ pub struct CsvReader<R: BufRead> {
 enum Line {
     /// The end of the input.
     End,
-    /// A whole line (line end removed) in `CsvReader::line`.
+    /// A whole line (line end removed) in `Lines::line`.
     Whole,
     /// A line longer than [`MAX_LINE_BYTES`]; it was skipped.
     TooLong,
@@ -128,10 +136,50 @@ impl<R: BufRead> CsvReader<R> {
     /// A reader over `input` (a file, stdin, a byte slice).
     pub fn new(input: R) -> Self {
         Self {
+            lines: Lines::new(input),
+        }
+    }
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Lines of `input`.
+    pub(crate) fn new(input: R) -> Self {
+        Self {
             input,
             line: Vec::with_capacity(128),
             line_no: 0,
             done: false,
+        }
+    }
+
+    /// The next non-blank line (in `self.line`), a [`LineError`] for an overlong line or an I/O
+    /// error (which ends the input), or `None` at the end.
+    pub(crate) fn next_line(&mut self) -> Option<Result<(), LineError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.read_line() {
+                Ok(Line::End) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(Line::TooLong) => {
+                    return Some(Err(LineError {
+                        line_no: self.line_no,
+                        reason_text: format!("the line is longer than {MAX_LINE_BYTES} bytes"),
+                    }));
+                }
+                Ok(Line::Whole) if self.line.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(Line::Whole) => return Some(Ok(())),
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(LineError {
+                        line_no: self.line_no + 1,
+                        reason_text: format!("cannot read the line: {e}"),
+                    }));
+                }
+            }
         }
     }
 
@@ -183,15 +231,17 @@ impl<R: BufRead> CsvReader<R> {
         }
         Ok(Line::Whole)
     }
+}
 
+impl<R: BufRead> CsvReader<R> {
     /// Checks the line just read.
     fn check(&self) -> Result<CsvEntry, LineError> {
-        let line_no = self.line_no;
+        let line_no = self.lines.line_no;
         let error = |reason_text: String| LineError {
             line_no,
             reason_text,
         };
-        let Some(fields) = split_fields(&self.line) else {
+        let Some(fields) = split_fields(&self.lines.line) else {
             return Err(error(
                 "a quoted field is not closed, or text follows its closing quote".to_string(),
             ));
@@ -217,20 +267,7 @@ impl<R: BufRead> CsvReader<R> {
                  header row, every line is address,REASON"
             )));
         }
-        if address.is_empty() {
-            return Err(error("missing address".to_string()));
-        }
-        let mailbox = Mailbox::parse(address).map_err(|e| {
-            error(format!(
-                "invalid address {address:?}: {message}",
-                message = e.message
-            ))
-        })?;
-        if mailbox.display_name.is_some() || mailbox.address != address {
-            return Err(error(format!(
-                "invalid address {address:?}: expected a bare local@domain without a display name"
-            )));
-        }
+        check_address(address, line_no)?;
         let Some(reason) = reason else {
             return Err(error(format!(
                 "unknown reason {reason_text:?}: expected BOUNCE or COMPLAINT"
@@ -244,33 +281,35 @@ impl<R: BufRead> Iterator for CsvReader<R> {
     type Item = Result<CsvEntry, LineError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.done {
-                return None;
-            }
-            match self.read_line() {
-                Ok(Line::End) => {
-                    self.done = true;
-                    return None;
-                }
-                Ok(Line::TooLong) => {
-                    return Some(Err(LineError {
-                        line_no: self.line_no,
-                        reason_text: format!("the line is longer than {MAX_LINE_BYTES} bytes"),
-                    }));
-                }
-                Ok(Line::Whole) if self.line.iter().all(u8::is_ascii_whitespace) => continue,
-                Ok(Line::Whole) => return Some(self.check()),
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(LineError {
-                        line_no: self.line_no + 1,
-                        reason_text: format!("cannot read the line: {e}"),
-                    }));
-                }
-            }
+        match self.lines.next_line()? {
+            Ok(()) => Some(self.check()),
+            Err(e) => Some(Err(e)),
         }
     }
+}
+
+/// Checks an address column: present, a bare `local@domain` that `Mailbox::parse` accepts
+/// (the API's check), no display name.
+pub(crate) fn check_address(address: &str, line_no: u64) -> Result<(), LineError> {
+    let error = |reason_text: String| LineError {
+        line_no,
+        reason_text,
+    };
+    if address.is_empty() {
+        return Err(error("missing address".to_string()));
+    }
+    let mailbox = Mailbox::parse(address).map_err(|e| {
+        error(format!(
+            "invalid address {address:?}: {message}",
+            message = e.message
+        ))
+    })?;
+    if mailbox.display_name.is_some() || mailbox.address != address {
+        return Err(error(format!(
+            "invalid address {address:?}: expected a bare local@domain without a display name"
+        )));
+    }
+    Ok(())
 }
 
 /// Writes SES bulk CSV for export: `address,REASON` lines ending in `\n`, no header. An

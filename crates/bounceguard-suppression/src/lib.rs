@@ -5,8 +5,11 @@
 //!   from it at start and kept in step with every change.
 //! - [`csv`]: SES's bulk import/export format (`address,REASON`, no header row), read as a
 //!   stream that reports bad lines without stopping.
+//! - [`import`]: the data sources of import jobs (CSV and newline-delimited JSON, PUT and
+//!   DELETE), read the same way.
 
 pub mod csv;
+pub mod import;
 mod index;
 
 pub use bounceguard_guard::SuppressionReason;

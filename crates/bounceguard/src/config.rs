@@ -41,6 +41,7 @@ const TOML_KEYS: &[&str] = &[
     "sns",
     "reputation",
     "alerts",
+    "s3",
 ];
 
 /// The whole configuration of one server.
@@ -108,6 +109,9 @@ pub struct Config {
     /// Where changes of the reputation level are announced.
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// `[s3]`: where suppression import jobs (CreateImportJob) read their S3Url.
+    #[serde(default)]
+    pub s3: S3Config,
     /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
     #[serde(skip)]
     pub ignored_env: Vec<String>,
@@ -386,6 +390,41 @@ impl Default for SnsConfig {
             trusted_certs: Vec::new(),
             test_confirm_origins: Vec::new(),
             fetch_timeout_ms: default_sns_fetch_timeout_ms(),
+        }
+    }
+}
+
+/// `[s3]`: the S3 client of suppression import jobs (standard credential chain). Its own
+/// section, not `[delivery]`'s: imports read S3 whatever the transport is, and an SES endpoint
+/// (a VPC endpoint, moto) is not an S3 endpoint.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// The bucket's region (default: the gateway's `region`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Another endpoint than the region's (MinIO, a VPC endpoint, moto in tests).
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`). Default: on when `endpoint_url` is set.
+    #[serde(default)]
+    pub force_path_style: Option<bool>,
+}
+
+impl Config {
+    /// The S3 client settings of import jobs.
+    pub fn s3_settings(&self) -> bounceguard_s3::S3Settings {
+        bounceguard_s3::S3Settings {
+            region: self
+                .s3
+                .region
+                .clone()
+                .unwrap_or_else(|| self.region.clone()),
+            endpoint_url: self.s3.endpoint_url.clone(),
+            force_path_style: self
+                .s3
+                .force_path_style
+                .unwrap_or(self.s3.endpoint_url.is_some()),
         }
     }
 }

@@ -1,10 +1,9 @@
 //! SES v2 account suppression list: route → authenticate → decode (`ses_v2::suppression`) →
 //! the gateway → encode. Routes as in the wire module's table.
 //!
-//! Bulk import jobs: SES reads the file from S3, which this gateway cannot reach; CreateImportJob
-//! records the job and ends it at once as FAILED with a reason that names the way that works
-//! (`bounceguard suppression import FILE`), so a tool sees a clear answer instead of a job that
-//! never finishes. GetImportJob and ListImportJobs answer from the store.
+//! Bulk import jobs: CreateImportJob records the job and starts it in the background (the
+//! gateway reads the S3Url with the `[s3]` settings, `service::suppression::import`);
+//! GetImportJob and ListImportJobs answer from the store.
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -12,7 +11,8 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use bounceguard_core::SesError;
 use bounceguard_guard::SuppressionReason;
-use bounceguard_store::{ImportAction, ImportJobRecord, ImportJobStatus, SuppressionQuery};
+use bounceguard_store::{ImportAction, ImportJobRecord, SuppressionQuery};
+use bounceguard_suppression::import::ImportFormat;
 use bounceguard_wire::ses_v2::suppression::{
     self as wire, DataFormat, ImportJob, Reason, SuppressedDestination, SuppressionRequest,
 };
@@ -20,7 +20,6 @@ use http::StatusCode;
 
 use super::ses_v2::{error_response, json};
 use super::{AppState, authenticate, request_id};
-use crate::service::now_ms;
 use crate::service::suppression::{from_store, to_store};
 
 /// The suppression routes.
@@ -164,36 +163,15 @@ async fn execute(state: &AppState, request: SuppressionRequest) -> Result<Vec<u8
             s3_url,
             data_format,
         } => {
-            let now = now_ms();
-            let id = uuid::Uuid::new_v4().to_string();
-            let job = ImportJobRecord {
-                id: id.clone(),
-                action: match action {
-                    wire::ImportAction::Put => ImportAction::Put,
-                    wire::ImportAction::Delete => ImportAction::Delete,
-                },
-                data_format: match data_format {
-                    DataFormat::Csv => "CSV",
-                    DataFormat::Json => "JSON",
-                }
-                .to_string(),
-                source_url: s3_url,
-                status: ImportJobStatus::Failed,
-                processed_count: 0,
-                failed_count: 0,
-                error_message: Some(
-                    "bounceguard cannot read the data source from S3; import the file with \
-                     `bounceguard suppression import FILE` instead."
-                        .to_string(),
-                ),
-                created_ms: now,
-                completed_ms: Some(now),
+            let action = match action {
+                wire::ImportAction::Put => ImportAction::Put,
+                wire::ImportAction::Delete => ImportAction::Delete,
             };
-            gateway
-                .store()
-                .create_import_job(&job)
-                .await
-                .map_err(store_failure)?;
+            let format = match data_format {
+                DataFormat::Csv => ImportFormat::Csv,
+                DataFormat::Json => ImportFormat::Json,
+            };
+            let id = gateway.create_import_job(action, s3_url, format).await?;
             Ok(wire::encode_create_import_job(&id))
         }
         SuppressionRequest::GetImportJob { job_id } => {

@@ -5,9 +5,16 @@
 //! at start and kept in step with every change:
 //! - changes made through this gateway are applied to the index at once;
 //! - changes made by another process on the same store (the CLI beside a running server, a second
-//!   instance on the same PostgreSQL) are read from the store's change log by a background task
-//!   that checks the newest change number every [`SYNC_INTERVAL`] — one indexed `max(seq)` read
-//!   when nothing changed — so they are honoured within a second.
+//!   instance on the same PostgreSQL) are read from the store's change log by a background task.
+//!   On SQLite it checks the newest change number every [`SYNC_INTERVAL`] — one indexed
+//!   `max(seq)` read when nothing changed — so they are honoured within a second. On PostgreSQL
+//!   every writer NOTIFYs in the transaction that appends to the change log, and the task
+//!   LISTENs ([`Store::listen_suppression_changes`]) and reads the log as soon as a
+//!   notification arrives; a poll every [`PG_SAFETY_INTERVAL`] stays as the safety net, and a
+//!   lost LISTEN connection is followed by a re-read of the log once it is back (notifications
+//!   sent meanwhile are gone, the log is not).
+//!
+//! Bulk import jobs from S3 (CreateImportJob) run in [`import`].
 //!
 //! A hash hit is confirmed against the store before a recipient is suppressed (64-bit hashes can
 //! collide, rarely); a miss needs no I/O. Which reasons apply is the account setting
@@ -27,8 +34,15 @@ use bounceguard_suppression::SuppressionIndex;
 
 use super::{Gateway, now_ms, store_error};
 
-/// How often the background task looks for changes made by other processes.
+pub mod import;
+
+/// How often the background task looks for changes made by other processes (SQLite, or
+/// PostgreSQL when LISTEN is unavailable).
 pub const SYNC_INTERVAL: Duration = Duration::from_millis(250);
+/// The safety-net poll on PostgreSQL while LISTEN works.
+pub const PG_SAFETY_INTERVAL: Duration = Duration::from_secs(5);
+/// How long the sync task waits before listening again after LISTEN failed.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
 /// Hashes read per chunk when the index is built at start.
 const LOAD_CHUNK: usize = 100_000;
 /// Changes applied per read of the change log.
@@ -39,6 +53,11 @@ pub struct SuppressionState {
     index: SuppressionIndex,
     seen_seq: AtomicI64,
     reasons: RwLock<Vec<SuppressionReason>>,
+    /// Held while the change log is applied, so that the sync task, a notification and an
+    /// import job never apply the same range at once.
+    sync_lock: tokio::sync::Mutex<()>,
+    /// The S3 client of import jobs, built on the first job.
+    s3: tokio::sync::OnceCell<bounceguard_s3::S3Source>,
 }
 
 /// The guard's reason for a store reason.
@@ -77,6 +96,8 @@ impl SuppressionState {
             index,
             seen_seq: AtomicI64::new(seen),
             reasons: RwLock::new(reasons),
+            sync_lock: tokio::sync::Mutex::new(()),
+            s3: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -185,6 +206,7 @@ impl Gateway {
 
     /// Applies the changes other processes made since the last sync; how many were applied.
     pub async fn sync_suppression(&self) -> Result<usize, StoreError> {
+        let _applying = self.suppression.sync_lock.lock().await;
         let latest = self.store.latest_suppression_change_seq().await?;
         let mut seen = self.suppression.seen_seq.load(Ordering::Acquire);
         let mut applied = 0;
@@ -220,18 +242,50 @@ impl Gateway {
         Ok(applied)
     }
 
-    /// Starts the background task that keeps the index in step with other processes. It ends
-    /// when the gateway is dropped.
+    /// Starts the background task that keeps the index in step with other processes (see the
+    /// module docs: LISTEN on PostgreSQL, a cheap poll on SQLite) and fails import jobs whose
+    /// server stopped ([`import::STALE_AFTER`]). It ends when the gateway is dropped.
     pub fn spawn_suppression_sync(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let gateway: Weak<Self> = Arc::downgrade(self);
+        let store = self.store.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SYNC_INTERVAL);
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let listening = match store.listen_suppression_changes().await {
+                Ok(Some(listener)) => {
+                    Some(AbortOnDrop(tokio::spawn(listen(listener, wake.clone()))))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "LISTEN for suppression changes failed; polling");
+                    None
+                }
+            };
+            let period = if listening.is_some() {
+                PG_SAFETY_INTERVAL
+            } else {
+                SYNC_INTERVAL
+            };
+            let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut sweep = tokio::time::interval(import::STALE_AFTER / 2);
+            sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                let sweep_now = tokio::select! {
+                    _ = tick.tick() => false,
+                    () = wake.notified() => false,
+                    _ = sweep.tick() => true,
+                };
                 let Some(gateway) = gateway.upgrade() else {
                     return;
                 };
+                if sweep_now {
+                    match gateway.fail_stale_import_jobs().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::warn!(jobs = n, "import jobs of a stopped server failed"),
+                        Err(e) => tracing::warn!(error = %e, "failing stale import jobs failed"),
+                    }
+                    continue;
+                }
                 match gateway.sync_suppression().await {
                     Ok(0) => {}
                     Ok(n) => tracing::debug!(changes = n, "suppression list synced"),
@@ -239,5 +293,38 @@ impl Gateway {
                 }
             }
         })
+    }
+}
+
+/// Aborts a task when dropped (the listener task ends with the sync task).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The PostgreSQL listener: wakes the sync task on every notification and after a reconnect
+/// (to re-read what was missed); ends when the store closes.
+async fn listen(
+    mut listener: bounceguard_store::SuppressionListener,
+    wake: Arc<tokio::sync::Notify>,
+) {
+    loop {
+        match listener.recv().await {
+            Ok(bounceguard_store::ListenEvent::Notified(_)) => wake.notify_one(),
+            Ok(bounceguard_store::ListenEvent::Reconnected) => {
+                tracing::info!("LISTEN connection re-established; re-reading the change log");
+                wake.notify_one();
+            }
+            Err(StoreError::Closed) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "LISTEN for suppression changes lost; retrying");
+                tokio::time::sleep(LISTEN_RETRY).await;
+                // Anything missed while reconnecting is in the change log.
+                wake.notify_one();
+            }
+        }
     }
 }
