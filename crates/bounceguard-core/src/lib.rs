@@ -9,6 +9,8 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod stats;
+pub mod suppression;
 
 pub use error::{ErrorCode, SesError};
 pub use model::*;
+pub use suppression::SuppressionReason;

@@ -526,24 +526,8 @@ impl EventDetail {
     }
 }
 
-/// The suppression-list reason an event gives (SES's `BOUNCE` and `COMPLAINT`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SuppressionCause {
-    /// A hard bounce.
-    Bounce,
-    /// A complaint.
-    Complaint,
-}
-
-impl SuppressionCause {
-    /// SES's reason value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bounce => "BOUNCE",
-            Self::Complaint => "COMPLAINT",
-        }
-    }
-}
+/// The suppression-list reason an event gives (the workspace's one type).
+pub use bounceguard_guard::SuppressionReason as SuppressionCause;
 
 /// One SES event: the channel it came through, what happened, and the `mail` it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

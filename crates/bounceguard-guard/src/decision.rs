@@ -41,25 +41,8 @@ pub struct GuardConfig {
     pub normalize: NormalizeOptions,
 }
 
-/// Why a recipient is on the account suppression list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum SuppressionReason {
-    /// A hard bounce.
-    Bounce,
-    /// A complaint.
-    Complaint,
-}
-
-impl SuppressionReason {
-    /// The SES word: `BOUNCE` or `COMPLAINT`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bounce => "BOUNCE",
-            Self::Complaint => "COMPLAINT",
-        }
-    }
-}
+/// Why a recipient is on the account suppression list (one type across the workspace).
+pub use bounceguard_core::SuppressionReason;
 
 /// What the DNS check found for the recipient's domain (the lead maps the resolver's answer).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]

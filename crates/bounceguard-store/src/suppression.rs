@@ -48,34 +48,8 @@ const BULK_SQLITE_CACHE_KIB: i64 = -262_144;
 /// "bgsuppr" in ASCII).
 const PG_LOCK_KEY: i64 = 0x0062_6773_7570_7072;
 
-/// Why an address is on the list: SES's `BOUNCE` or `COMPLAINT` (the store's copy of the
-/// guard's reason, mapped by the service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SuppressedReason {
-    /// A hard bounce.
-    Bounce,
-    /// A complaint.
-    Complaint,
-}
-
-impl SuppressedReason {
-    /// The SES word, as stored: `BOUNCE` or `COMPLAINT`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Bounce => "BOUNCE",
-            Self::Complaint => "COMPLAINT",
-        }
-    }
-
-    /// Parses the SES word (exact case).
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "BOUNCE" => Some(Self::Bounce),
-            "COMPLAINT" => Some(Self::Complaint),
-            _ => None,
-        }
-    }
-}
+/// Why an address is on the list: SES's `BOUNCE` or `COMPLAINT` (the workspace's one type).
+pub use bounceguard_core::SuppressionReason as SuppressedReason;
 
 /// One address to put on the list.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::service::{now_ms, rfc3339};
 use anyhow::Context;
-use bounceguard_guard::{Guard, SuppressionReason};
+use bounceguard_guard::Guard;
 use bounceguard_store::{
     PutSuppressedOutcome, Store, SuppressedReason, SuppressedRecord, SuppressionQuery,
     SuppressionWrite,
@@ -128,22 +128,6 @@ impl From<ReasonArg> for SuppressedReason {
             ReasonArg::Bounce => Self::Bounce,
             ReasonArg::Complaint => Self::Complaint,
         }
-    }
-}
-
-/// The store's reason from the guard's (the CSV reader yields the guard's).
-fn store_reason(reason: SuppressionReason) -> SuppressedReason {
-    match reason {
-        SuppressionReason::Bounce => SuppressedReason::Bounce,
-        SuppressionReason::Complaint => SuppressedReason::Complaint,
-    }
-}
-
-/// The guard's reason from the store's (the CSV writer takes the guard's).
-fn guard_reason(reason: SuppressedReason) -> SuppressionReason {
-    match reason {
-        SuppressedReason::Bounce => SuppressionReason::Bounce,
-        SuppressedReason::Complaint => SuppressionReason::Complaint,
     }
 }
 
@@ -419,7 +403,7 @@ fn export(config: Option<&Path>, file: Option<&Path>) -> anyhow::Result<ExitCode
         };
         let mut writer = CsvWriter::new(output);
         let count = each_entry(store, Vec::new(), |record| {
-            keep_going(writer.write(&record.address, guard_reason(record.reason)))
+            keep_going(writer.write(&record.address, record.reason))
         })
         .await?;
         match writer.finish() {
@@ -534,7 +518,7 @@ fn read_batches(
                     batch.writes.push(SuppressionWrite {
                         hash: bounceguard_suppression::hash(&canonical),
                         address: canonical,
-                        reason: store_reason(reason),
+                        reason,
                         source: source.to_string(),
                         message_id: None,
                         feedback_id: None,
@@ -602,14 +586,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reasons_map_both_ways() {
-        for (guard, store) in [
-            (SuppressionReason::Bounce, SuppressedReason::Bounce),
-            (SuppressionReason::Complaint, SuppressedReason::Complaint),
-        ] {
-            assert_eq!(store_reason(guard), store);
-            assert_eq!(guard_reason(store), guard);
-        }
+    fn the_reason_argument_maps_to_ses_reasons() {
+        assert_eq!(
+            SuppressedReason::from(ReasonArg::Bounce),
+            SuppressedReason::Bounce
+        );
         assert_eq!(
             SuppressedReason::from(ReasonArg::Complaint),
             SuppressedReason::Complaint

@@ -20,7 +20,6 @@ use http::StatusCode;
 
 use super::ses_v2::{error_response, json};
 use super::{AppState, authenticate, request_id};
-use crate::service::suppression::{from_store, to_store};
 
 /// The suppression routes.
 pub fn routes() -> Router<AppState> {
@@ -101,7 +100,7 @@ async fn execute(state: &AppState, request: SuppressionRequest) -> Result<Vec<u8
             Ok(wire::encode_get_suppressed_destination(
                 &SuppressedDestination {
                     email_address: record.address,
-                    reason: wire_reason(from_store(record.reason)),
+                    reason: wire_reason(record.reason),
                     last_update_ms: record.last_update_ms,
                     message_id: record.message_id,
                     feedback_id: record.feedback_id,
@@ -124,10 +123,7 @@ async fn execute(state: &AppState, request: SuppressionRequest) -> Result<Vec<u8
             let page = gateway
                 .store()
                 .list_suppressed(&SuppressionQuery {
-                    reasons: reasons
-                        .into_iter()
-                        .map(|r| to_store(reason_of(r)))
-                        .collect(),
+                    reasons: reasons.into_iter().map(reason_of).collect(),
                     start_ms,
                     end_ms,
                     after,
@@ -140,7 +136,7 @@ async fn execute(state: &AppState, request: SuppressionRequest) -> Result<Vec<u8
                 .into_iter()
                 .map(|r| SuppressedDestination {
                     email_address: r.address,
-                    reason: wire_reason(from_store(r.reason)),
+                    reason: wire_reason(r.reason),
                     last_update_ms: r.last_update_ms,
                     message_id: r.message_id,
                     feedback_id: r.feedback_id,

@@ -6,8 +6,7 @@
 //! SNS MessageId for exactly-once application.
 
 use bounceguard_core::{ErrorCode, SesError};
-use bounceguard_events::ses::{Bounce, Channel, EventDetail, Mail, SesEvent, SuppressionCause};
-use bounceguard_guard::SuppressionReason;
+use bounceguard_events::ses::{Bounce, Channel, EventDetail, Mail, SesEvent};
 use bounceguard_store::NewEvent;
 use serde::Serialize;
 
@@ -164,12 +163,8 @@ impl Gateway {
         let mut suppressed = Vec::new();
         if applied
             && may_suppress
-            && let Some((cause, recipients)) = event.suppression_candidates()
+            && let Some((reason, recipients)) = event.suppression_candidates()
         {
-            let reason = match cause {
-                SuppressionCause::Bounce => SuppressionReason::Bounce,
-                SuppressionCause::Complaint => SuppressionReason::Complaint,
-            };
             // Only the reasons the account suppresses for (PutAccountSuppressionAttributes).
             let recipients = if self.suppressed_reasons().contains(&reason) {
                 recipients

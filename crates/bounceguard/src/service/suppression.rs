@@ -27,8 +27,7 @@ use std::time::Duration;
 use bounceguard_core::SesError;
 use bounceguard_guard::SuppressionReason;
 use bounceguard_store::{
-    ChangeOp, PutSuppressedOutcome, Store, StoreError, SuppressedReason, SuppressedRecord,
-    SuppressionWrite,
+    ChangeOp, PutSuppressedOutcome, Store, StoreError, SuppressedRecord, SuppressionWrite,
 };
 use bounceguard_suppression::SuppressionIndex;
 
@@ -60,22 +59,6 @@ pub struct SuppressionState {
     s3: tokio::sync::OnceCell<bounceguard_s3::S3Source>,
 }
 
-/// The guard's reason for a store reason.
-pub fn from_store(reason: SuppressedReason) -> SuppressionReason {
-    match reason {
-        SuppressedReason::Bounce => SuppressionReason::Bounce,
-        SuppressedReason::Complaint => SuppressionReason::Complaint,
-    }
-}
-
-/// The store's reason for a guard reason.
-pub fn to_store(reason: SuppressionReason) -> SuppressedReason {
-    match reason {
-        SuppressionReason::Bounce => SuppressedReason::Bounce,
-        SuppressionReason::Complaint => SuppressedReason::Complaint,
-    }
-}
-
 impl SuppressionState {
     /// Builds the index from the store (the change-log position is read first, so a change made
     /// while loading is applied again by the first sync rather than lost).
@@ -84,13 +67,12 @@ impl SuppressionState {
         let index = SuppressionIndex::new();
         let mut loader = store.suppression_loader(LOAD_CHUNK);
         while let Some(chunk) = loader.next_chunk().await? {
-            index.extend(chunk.into_iter().map(|(h, r)| (h, from_store(r))));
+            index.extend(chunk);
         }
         let reasons = store
             .account_suppressed_reasons()
             .await?
             .into_iter()
-            .map(from_store)
             .collect();
         Ok(Self {
             index,
@@ -127,9 +109,8 @@ impl Gateway {
         &self,
         reasons: &[SuppressionReason],
     ) -> Result<(), SesError> {
-        let stored: Vec<SuppressedReason> = reasons.iter().copied().map(to_store).collect();
         self.store
-            .set_account_suppressed_reasons(&stored, now_ms())
+            .set_account_suppressed_reasons(reasons, now_ms())
             .await
             .map_err(store_error)?;
         if let Ok(mut current) = self.suppression.reasons.write() {
@@ -157,7 +138,7 @@ impl Gateway {
                 &SuppressionWrite {
                     address: canonical,
                     hash,
-                    reason: to_store(reason),
+                    reason,
                     source: source.to_string(),
                     message_id,
                     feedback_id,
@@ -199,9 +180,7 @@ impl Gateway {
             .await
             .map_err(store_error)?;
         let reasons = self.suppressed_reasons();
-        Ok(record
-            .map(|r| from_store(r.reason))
-            .filter(|r| reasons.contains(r)))
+        Ok(record.map(|r| r.reason).filter(|r| reasons.contains(r)))
     }
 
     /// Applies the changes other processes made since the last sync; how many were applied.
@@ -221,9 +200,7 @@ impl Gateway {
             for change in &changes {
                 match (change.op, change.reason) {
                     (ChangeOp::Put, Some(reason)) => {
-                        self.suppression
-                            .index
-                            .insert(change.hash, from_store(reason));
+                        self.suppression.index.insert(change.hash, reason);
                     }
                     _ => {
                         self.suppression.index.remove(change.hash);
@@ -237,7 +214,7 @@ impl Gateway {
         // The account's reasons may have changed too (one small read).
         let reasons = self.store.account_suppressed_reasons().await?;
         if let Ok(mut current) = self.suppression.reasons.write() {
-            *current = reasons.into_iter().map(from_store).collect();
+            *current = reasons.into_iter().collect();
         }
         Ok(applied)
     }

@@ -32,7 +32,7 @@ use bounceguard_store::{
 use bounceguard_suppression::import::{ImportFormat, ImportMode, ImportReader};
 use tokio::sync::mpsc;
 
-use super::{Gateway, now_ms, to_store};
+use super::{Gateway, now_ms};
 
 /// Entries per store transaction of a job: smaller than the CLI's so that a running job holds
 /// SQLite's write connection for a fraction of a second at a time while sends go on.
@@ -395,7 +395,7 @@ impl Gateway {
                 Some(reason) => batch.puts.push(SuppressionWrite {
                     hash: bounceguard_suppression::hash(&canonical),
                     address: canonical,
-                    reason: to_store(reason),
+                    reason,
                     source: source.to_string(),
                     message_id: None,
                     feedback_id: None,
