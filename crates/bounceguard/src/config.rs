@@ -25,6 +25,7 @@ const STRING_KEYS: &[&str] = &[
     "auth",
     "mailboxes_file",
     "smtp_listen",
+    "admin_token",
 ];
 
 /// Top-level keys whose environment override takes TOML syntax (arrays, inline tables).
@@ -96,6 +97,11 @@ pub struct Config {
     /// SMTP listener settings.
     #[serde(default)]
     pub smtp: SmtpSettings,
+    /// The dashboard's and the `/api/v1` admin API's token (see [`crate::dashboard::access`]):
+    /// required whenever it is set; unset, those are open on a loopback `listen` and closed
+    /// (401) elsewhere.
+    #[serde(default)]
+    pub admin_token: Option<String>,
     /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
     #[serde(skip)]
     pub ignored_env: Vec<String>,
