@@ -7,14 +7,17 @@
   function line(label, color, dash) {
     return { label: label, stroke: color, width: 1, dash: dash, points: { show: false } };
   }
-  function draw(el, title, t, values, lines) {
-    var n = t.length;
-    function flat(v) { var a = []; for (var i = 0; i < n; i++) { a.push(v); } return a; }
-    var data = [t, values, flat(lines.guard), flat(lines.review), flat(lines.pause)];
+  function draw(el, title, s, values, lines) {
+    var n = s.t.length;
+    // The period's ends carry only the threshold lines, so they span the whole period.
+    var xs = [s.from_s].concat(s.t, [s.to_s]);
+    var ys = [null].concat(values, [null]);
+    function flat(v) { return xs.map(function () { return v; }); }
+    var data = [xs, ys, flat(lines.guard), flat(lines.review), flat(lines.pause)];
     var opts = {
       width: Math.max(520, Math.min(el.parentNode.clientWidth - 24, 900)),
       height: 240,
-      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(max, lines.pause * 1.1)]; } } },
+      scales: { x: { time: true, range: [s.from_s, s.to_s] }, y: { range: function (u, min, max) { return [0, Math.max(max, lines.pause * 1.1)]; } } },
       series: [
         {},
         { label: title, stroke: "#1f4e79", width: 2, fill: "rgba(31,78,121,0.08)", points: { show: true, size: 6 } },
@@ -31,8 +34,8 @@
   fetch(charts.dataset.series, { credentials: "same-origin" })
     .then(function (r) { if (!r.ok) { throw new Error("series: HTTP " + r.status); } return r.json(); })
     .then(function (s) {
-      draw(document.getElementById("bounce-chart"), "bounce rate", s.t, s.bounce, s.bounce_lines);
-      draw(document.getElementById("complaint-chart"), "complaint rate", s.t, s.complaint, s.complaint_lines);
+      draw(document.getElementById("bounce-chart"), "bounce rate", s, s.bounce, s.bounce_lines);
+      draw(document.getElementById("complaint-chart"), "complaint rate", s, s.complaint, s.complaint_lines);
       charts.dataset.ready = "true";
     })
     .catch(function (e) { charts.dataset.ready = "error"; charts.insertAdjacentText("beforeend", String(e)); });

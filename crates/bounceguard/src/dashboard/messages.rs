@@ -296,7 +296,8 @@ async fn next_event(mut live: LiveState) -> Option<(Result<Event, Infallible>, L
                 Ok(Event::default()
                     .retry(Duration::from_secs(1))
                     .event("ready")
-                    .data("")),
+                    // A browser drops an event whose data is empty.
+                    .data("up")),
                 live,
             ));
         }

@@ -75,6 +75,10 @@ fn ppm_percent(ppm: u64) -> f64 {
 pub struct Series {
     /// Bucket width in seconds.
     pub bucket_s: i64,
+    /// Start of the period shown, Unix seconds.
+    pub from_s: i64,
+    /// End of the period shown (now), Unix seconds.
+    pub to_s: i64,
     /// Start of each bucket, Unix seconds.
     pub t: Vec<i64>,
     /// Bounce rate of each bucket's eligible sends, percent.
@@ -108,10 +112,17 @@ fn rate(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// The chart data of some buckets.
-pub fn series_of(buckets: &[OutcomeBucket], bucket_ms: i64, thresholds: &Thresholds) -> Series {
+/// The chart data of the buckets of the period `from_ms..to_ms`.
+pub fn series_of(
+    buckets: &[OutcomeBucket],
+    bucket_ms: i64,
+    (from_ms, to_ms): (i64, i64),
+    thresholds: &Thresholds,
+) -> Series {
     Series {
         bucket_s: bucket_ms / 1000,
+        from_s: from_ms / 1000,
+        to_s: to_ms / 1000,
         t: buckets.iter().map(|b| b.start_ms / 1000).collect(),
         bounce: buckets
             .iter()
@@ -137,13 +148,20 @@ pub fn series_of(buckets: &[OutcomeBucket], bucket_ms: i64, thresholds: &Thresho
 
 async fn series(State(state): State<AppState>, Query(query): Query<RangeQuery>) -> Response {
     let (period, bucket) = query.range.span();
+    let now = now_ms();
     match state
         .gateway
         .store()
-        .outcome_series(now_ms() - period, bucket)
+        .outcome_series(now - period, bucket)
         .await
     {
-        Ok(buckets) => Json(series_of(&buckets, bucket, &Thresholds::default())).into_response(),
+        Ok(buckets) => Json(series_of(
+            &buckets,
+            bucket,
+            (now - period, now),
+            &Thresholds::default(),
+        ))
+        .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "overview series: store failure");
             (
@@ -308,8 +326,9 @@ mod tests {
                 complaints: 1,
             },
         ];
-        let s = series_of(&buckets, 900_000, &Thresholds::default());
+        let s = series_of(&buckets, 900_000, (0, 3_600_000), &Thresholds::default());
         assert_eq!(s.bucket_s, 900);
+        assert_eq!((s.from_s, s.to_s), (0, 3600));
         assert_eq!(s.t, vec![900, 1800]);
         assert_eq!(s.bounce, vec![5.0, 0.0]);
         assert_eq!(s.complaint, vec![0.0, 0.1]);
