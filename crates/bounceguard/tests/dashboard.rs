@@ -733,3 +733,149 @@ async fn the_overview_series_counts_eligible_sends_and_posted_bounces() {
     assert!(page.body.contains("10 %"));
     drop(app.gateway);
 }
+
+/// A multipart/form-data body with a `csrf` field (when given) and a `file` field.
+fn multipart(csrf: Option<&str>, file: &str) -> (String, String) {
+    let boundary = "----bounceguardtestboundary7MA4YWxk";
+    let mut body = String::new();
+    if let Some(csrf) = csrf {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_csv_upload_fills_the_list_and_the_download_gives_it_back() {
+    let app = app("").await;
+    let page = get(&app.router, "/ui/suppression", &[]).await;
+    let cookie = cookie_pair(&page, "bg_csrf");
+    let csrf = page.csrf_field();
+    let file = "b@y.example.org,COMPLAINT\nnot an address,BOUNCE\nA@X.example.org,BOUNCE\n";
+
+    let upload = |csrf: Option<&str>| {
+        let (content_type, body) = multipart(csrf, file);
+        Request::post("/ui/suppression/upload")
+            .header(header::CONTENT_TYPE, content_type)
+            .header("cookie", cookie.as_str())
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let refused = call(&app.router, upload(None)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.store.count_suppressed().await.expect("count"), 0);
+
+    let done = call(&app.router, upload(Some(&csrf))).await;
+    // One bad line: the good ones are in, the bad one is reported by its number.
+    assert_eq!(
+        done.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains("line 2"), "{}", done.body);
+    assert!(
+        done.body
+            .contains("2 entries (2 changed, 0 unchanged), 1 lines rejected")
+    );
+    assert_eq!(app.store.count_suppressed().await.expect("count"), 2);
+    // The domain is lower-cased by normalisation; the send path's index knows both at once.
+    assert!(
+        app.store
+            .get_suppressed("A@x.example.org")
+            .await
+            .expect("get")
+            .is_some()
+    );
+    assert_eq!(app.gateway.suppression_index().len(), 2);
+
+    let csv = get(&app.router, "/ui/suppression.csv", &[]).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header(header::CONTENT_TYPE).starts_with("text/csv"));
+    // Byte order of the address: "A" (0x41) sorts before "b" (0x62).
+    assert_eq!(
+        csv.body,
+        "A@x.example.org,BOUNCE\nb@y.example.org,COMPLAINT\n"
+    );
+
+    // The lookup finds the entry.
+    let found = get(
+        &app.router,
+        "/ui/suppression?address=b%40y.example.org",
+        &[],
+    )
+    .await;
+    assert!(found.body.contains("COMPLAINT"), "{}", found.body);
+    assert!(found.body.contains("import:dashboard"));
+}
+
+const DENY_EXAMPLE_COM: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyTestDomains","Effect":"Deny","Principal":"*","Action":["ses:SendEmail","ses:SendRawEmail"],"Resource":"arn:aws:ses:us-east-1:000000000000:identity/shop.example","Condition":{"ForAnyValue:StringLike":{"ses:Recipients":"*@example.com"}}},{"Sid":"AllowApp","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/app"},"Action":"ses:SendEmail","Resource":"arn:aws:ses:us-east-1:000000000000:identity/shop.example"}]}"#;
+
+#[tokio::test]
+async fn the_policies_page_lints_and_the_what_if_form_evaluates_the_stored_policies() {
+    let app = app("identities = [\"shop.example\"]\n").await;
+    app.store
+        .put_identity_policy(
+            "shop.example",
+            "guard",
+            DENY_EXAMPLE_COM,
+            now_ms(),
+            bounceguard_store::PolicyWrite::Upsert,
+            20,
+        )
+        .await
+        .expect("policy");
+    let page = get(&app.router, "/ui/policies", &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("shop.example"));
+    assert!(page.body.contains("DenyTestDomains"));
+    assert!(
+        page.body
+            .contains("arn:aws:ses:us-east-1:000000000000:identity/shop.example")
+    );
+    let cookie = cookie_pair(&page, "bg_csrf");
+    let csrf = page.csrf_field();
+
+    let form = |csrf: &str, to: &str| {
+        format!(
+            "csrf={csrf}&identity=shop.example&action=ses%3ASendEmail\
+             &principal_arn=arn%3Aaws%3Aiam%3A%3A000000000000%3Auser%2Fapp\
+             &from_address=no-reply%40shop.example&recipients={to}&api_version=2"
+        )
+    };
+    let refused = post_form(
+        &app.router,
+        "/ui/policies/simulate",
+        &[("cookie", &cookie)],
+        &form("bad", "a%40example.com"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let denied = post_form(
+        &app.router,
+        "/ui/policies/simulate",
+        &[("cookie", &cookie)],
+        &form(&csrf, "ok%40shop.example+a%40example.com"),
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::OK, "{}", denied.body);
+    let result = &denied.body[denied.body.find("what-if-result").expect("result")..];
+    assert!(result.contains(">Deny<"), "{result}");
+    assert!(result.contains("DenyTestDomains"), "{result}");
+
+    let allowed = post_form(
+        &app.router,
+        "/ui/policies/simulate",
+        &[("cookie", &cookie)],
+        &form(&csrf, "ok%40shop.example"),
+    )
+    .await;
+    let result = &allowed.body[allowed.body.find("what-if-result").expect("result")..];
+    assert!(result.contains(">Allow<"), "{result}");
+}
