@@ -269,3 +269,22 @@ test("the overview chart renders points after events are posted", async () => {
   assert.deepEqual(problems, [], problems.join("\n"));
   await context.close();
 });
+
+test("a suppression entry added through the form is listed and can be removed", async () => {
+  const { context, page, problems } = await watchedPage();
+  await page.goto(base + "/ui/suppression", { waitUntil: "load" });
+  await page.fill("#add-form input[name=address]", "Bounced@Browser.Example.org");
+  await page.selectOption("#add-form select[name=reason]", "COMPLAINT");
+  await Promise.all([page.waitForNavigation(), page.click("#add-form button[type=submit]")]);
+  // The lookup page of the normalised address (domain lower-cased).
+  const row = page.locator("#entries tr", { hasText: "Bounced@browser.example.org" });
+  await row.waitFor({ timeout: 5_000 });
+  assert.match(await row.textContent(), /COMPLAINT/);
+  assert.match(await row.textContent(), /dashboard/);
+  await shot(page, "suppression-added");
+  await Promise.all([page.waitForNavigation(), row.locator("button", { hasText: "Remove" }).click()]);
+  const lookup = await fetch(base + "/ui/suppression?address=Bounced%40browser.example.org");
+  assert.match(await lookup.text(), /is not on the list/);
+  assert.deepEqual(problems, [], problems.join("\n"));
+  await context.close();
+});
