@@ -26,7 +26,11 @@ const RAW: &str =
     "From: sender@shop.example\r\nTo: user@x.test\r\nSubject: Verify your address\r\n\r\nhello\r\n";
 
 fn message(n: usize) -> NewMessage {
-    let decision = if n.is_multiple_of(100) { "deny" } else { "capture" };
+    let decision = if n.is_multiple_of(100) {
+        "deny"
+    } else {
+        "capture"
+    };
     let to = format!("user{n}@x.test");
     NewMessage {
         id: format!("0100018c{n:012}-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee-000000"),
