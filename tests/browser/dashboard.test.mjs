@@ -11,7 +11,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { createServer } from "node:net";
@@ -29,7 +29,6 @@ mkdirSync(ARTIFACTS, { recursive: true });
 let server;
 let browser;
 let base;
-let work;
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -42,11 +41,11 @@ function freePort() {
   });
 }
 
-async function waitHealthy(url, proc) {
+async function waitHealthy(url, proc, log) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) {
-      throw new Error(`server exited early: ${readFileSync(join(work, "server.log"), "utf8")}`);
+      throw new Error(`server exited early: ${readFileSync(log, "utf8")}`);
     }
     try {
       const r = await fetch(url + "/healthz");
@@ -59,25 +58,41 @@ async function waitHealthy(url, proc) {
   throw new Error("server did not become healthy");
 }
 
-before(async () => {
-  work = mkdtempSync(join(tmpdir(), "bounceguard-browser-server-"));
+/** Starts the binary on a free loopback port with `extraEnv`; answers {proc, url, dir}. */
+async function startServer(extraEnv = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "bounceguard-browser-server-"));
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  writeFileSync(join(work, "bounceguard.toml"), 'identities = ["shop.example"]\n');
-  const log = join(work, "server.log");
+  const url = `http://127.0.0.1:${port}`;
+  writeFileSync(join(dir, "bounceguard.toml"), 'identities = ["shop.example"]\n');
+  const log = join(dir, "server.log");
   writeFileSync(log, "");
-  const { openSync } = await import("node:fs");
-  server = spawn(BIN, ["serve", "--config", join(work, "bounceguard.toml")], {
-    cwd: work,
+  const proc = spawn(BIN, ["serve", "--config", join(dir, "bounceguard.toml")], {
+    cwd: dir,
     env: {
       ...process.env,
       BOUNCEGUARD_LISTEN: `127.0.0.1:${port}`,
-      BOUNCEGUARD_DATABASE: `sqlite://${join(work, "bg.db")}`,
+      BOUNCEGUARD_DATABASE: `sqlite://${join(dir, "bg.db")}`,
       RUST_LOG: "info",
+      ...extraEnv,
     },
     stdio: ["ignore", "ignore", openSync(log, "a")],
   });
-  await waitHealthy(base, server);
+  await waitHealthy(url, proc, log);
+  return { proc, url, dir, log };
+}
+
+/** Stops a server with SIGTERM; it must exit 0 within 20 s. */
+async function stopServer(srv) {
+  if (!srv || srv.proc.exitCode !== null) return;
+  const exited = new Promise((ok) => srv.proc.once("exit", (code) => ok(code)));
+  srv.proc.kill("SIGTERM");
+  const code = await Promise.race([exited, new Promise((ok) => setTimeout(() => ok("timeout"), 20_000))]);
+  assert.equal(code, 0, `server did not stop cleanly (${code}): ${readFileSync(srv.log, "utf8")}`);
+}
+
+before(async () => {
+  server = await startServer();
+  base = server.url;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
@@ -87,12 +102,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((ok) => server.once("exit", (code) => ok(code)));
-    server.kill("SIGTERM");
-    const code = await Promise.race([exited, new Promise((ok) => setTimeout(() => ok("timeout"), 20_000))]);
-    assert.equal(code, 0, `server did not stop cleanly (${code}): ${readFileSync(join(work, "server.log"), "utf8")}`);
-  }
+  await stopServer(server);
 });
 
 /** A page that records console errors, page errors and failed requests. */
@@ -287,4 +297,34 @@ test("a suppression entry added through the form is listed and can be removed", 
   assert.match(await lookup.text(), /is not on the list/);
   assert.deepEqual(problems, [], problems.join("\n"));
   await context.close();
+});
+
+test("with an admin token the dashboard answers 401 until the login form is used", async () => {
+  const srv = await startServer({ BOUNCEGUARD_ADMIN_TOKEN: "browser-admin-token" });
+  try {
+    const { context, page, problems } = await watchedPage();
+    const first = await page.goto(srv.url + "/ui/messages", { waitUntil: "load" });
+    assert.equal(first.status(), 401);
+    await page.fill("input[name=token]", "wrong");
+    await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+    assert.match(await page.locator(".error").textContent(), /not the admin token/);
+    await page.fill("input[name=token]", "browser-admin-token");
+    const [answer] = await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+    assert.equal(answer.status(), 200);
+    assert.equal(new URL(page.url()).pathname, "/ui/");
+    const session = (await context.cookies()).find((c) => c.name === "bg_session");
+    assert.ok(session, "session cookie");
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, "Strict");
+    assert.equal(await page.evaluate(() => document.cookie.includes("bg_session")), false);
+    const messages = await page.goto(srv.url + "/ui/messages", { waitUntil: "load" });
+    assert.equal(messages.status(), 200);
+    await shot(page, "login-then-messages");
+    // The only errors are the two refusals before the login (401 answers).
+    const unexpected = problems.filter((p) => !/401/.test(p));
+    assert.deepEqual(unexpected, [], unexpected.join("\n"));
+    await context.close();
+  } finally {
+    await stopServer(srv);
+  }
 });
