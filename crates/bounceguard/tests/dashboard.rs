@@ -20,6 +20,8 @@ use futures_util::StreamExt;
 use http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
+mod common;
+
 struct App {
     router: Router,
     store: Store,
@@ -878,4 +880,27 @@ async fn the_policies_page_lints_and_the_what_if_form_evaluates_the_stored_polic
     .await;
     let result = &allowed.body[allowed.body.find("what-if-result").expect("result")..];
     assert!(result.contains(">Allow<"), "{result}");
+}
+
+#[tokio::test]
+async fn shutdown_ends_open_live_streams_instead_of_waiting_on_them() {
+    let server = common::TestServer::open().await;
+    let addr = server.addr;
+    let stream = tokio::spawn(async move {
+        common::http_request(addr, "GET", "/ui/messages/live", &[], b"").await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::timeout(Duration::from_secs(10), server.stop())
+        .await
+        .expect("graceful shutdown waited on an open event stream");
+    let response = tokio::time::timeout(Duration::from_secs(5), stream)
+        .await
+        .expect("the stream ended")
+        .expect("client task");
+    assert_eq!(response.status, 200);
+    assert!(
+        response.text().contains("event: ready"),
+        "{}",
+        response.text()
+    );
 }
