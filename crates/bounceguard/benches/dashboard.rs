@@ -125,6 +125,11 @@ fn messages_page(c: &mut Criterion) {
             "decision = deny (1 %)",
             "/ui/messages?decision=deny".to_string(),
         ),
+        // No message has it: the worst case, every message is looked at.
+        (
+            "decision = hold (none)",
+            "/ui/messages?decision=hold".to_string(),
+        ),
         (
             "recipient search",
             "/ui/messages?to=user77777%40x.test".to_string(),
