@@ -95,13 +95,37 @@ impl Store {
                     .push_bind(recipient)
                     .push(")");
             }
-            if let Some(decision) = &filter.decision {
-                // Correlated on the recipients' primary key: walking messages newest first
-                // stops after `limit` hits instead of collecting every match.
-                select
-                    .push(" AND EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_seq = messages.seq AND r.decision = ")
-                    .push_bind(decision)
-                    .push(")");
+            let decision_only =
+                filter.id.is_none() && filter.from.is_none() && filter.recipient.is_none();
+            match &filter.decision {
+                Some(decision) if decision_only => {
+                    // The page's seqs straight from the (decision, message_seq) index, in page
+                    // order: at most `limit` distinct entries, however rare the decision.
+                    select
+                        .push(" AND seq IN (SELECT DISTINCT message_seq FROM message_recipients WHERE decision = ")
+                        .push_bind(decision);
+                    if let Some(before) = filter.before_seq {
+                        select.push(" AND message_seq < ").push_bind(before);
+                    }
+                    if let Some(after) = filter.after_seq {
+                        select.push(" AND message_seq > ").push_bind(after);
+                    }
+                    select.push(if ascending {
+                        " ORDER BY message_seq ASC LIMIT "
+                    } else {
+                        " ORDER BY message_seq DESC LIMIT "
+                    });
+                    select.push_bind(limit).push(")");
+                }
+                Some(decision) => {
+                    // With a selective filter beside it: checked per candidate message on the
+                    // recipients' primary key.
+                    select
+                        .push(" AND EXISTS (SELECT 1 FROM message_recipients r WHERE r.message_seq = messages.seq AND r.decision = ")
+                        .push_bind(decision)
+                        .push(")");
+                }
+                None => {}
             }
             select.push(if ascending { " ORDER BY seq ASC LIMIT " } else { " ORDER BY seq DESC LIMIT " });
             select.push_bind(limit);
