@@ -86,3 +86,17 @@ cargo test --workspace --locked
 log "end-to-end: AWS CLI, boto3 and smtplib against target/debug/bounceguard"
 export BOUNCEGUARD_BIN="$ROOT/target/debug/bounceguard"
 python -m pytest tests/e2e -q -p no:cacheprovider
+
+# --- Browser (dashboard) ------------------------------------------------------------------------
+# Debian's chromium driven by playwright-core (tests/browser, pinned in its package-lock.json);
+# screenshots go to a temp dir that is printed, never into the repository.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "installing chromium (and node/npm if missing)"
+  as_root apt-get update -qq
+  command -v npm >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+log "browser: the dashboard in headless Chromium against target/debug/bounceguard"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+BROWSER_ARTIFACTS=$(mktemp -d /tmp/bounceguard-browser.XXXXXX) CHROMIUM=$(command -v chromium) \
+  node --test tests/browser/dashboard.test.mjs

@@ -24,6 +24,7 @@ use sqlx::{FromRow, QueryBuilder};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+pub use dashboard::{MessageFilter, OutcomeBucket};
 pub use error::StoreError;
 pub use events::{
     MAX_APPLY_BATCH, NewEvent, NewSendOutcome, OutcomeClass, StoredEvent, StoredOutcome,
@@ -124,6 +125,7 @@ macro_rules! with_write {
     };
 }
 
+mod dashboard;
 mod events;
 mod held;
 mod policies;

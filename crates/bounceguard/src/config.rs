@@ -25,6 +25,7 @@ const STRING_KEYS: &[&str] = &[
     "auth",
     "mailboxes_file",
     "smtp_listen",
+    "admin_token",
 ];
 
 /// Top-level keys whose environment override takes TOML syntax (arrays, inline tables).
@@ -112,6 +113,11 @@ pub struct Config {
     /// `[s3]`: where suppression import jobs (CreateImportJob) read their S3Url.
     #[serde(default)]
     pub s3: S3Config,
+    /// The dashboard's and the `/api/v1` admin API's token (see [`crate::dashboard::access`]):
+    /// required whenever it is set; unset, those are open on a loopback `listen` and closed
+    /// (401) elsewhere.
+    #[serde(default)]
+    pub admin_token: Option<String>,
     /// `BOUNCEGUARD_*` variables that name no configuration key (logged as warnings at start).
     #[serde(skip)]
     pub ignored_env: Vec<String>,

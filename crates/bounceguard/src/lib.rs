@@ -12,6 +12,7 @@ pub mod address_tool;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod held_tool;
 pub mod http;
 pub mod metrics;

@@ -56,7 +56,12 @@ pub fn router(state: AppState) -> Router {
         .merge(held::routes())
         .merge(sns::routes(&state.gateway.config().sns.path))
         .merge(metrics::routes())
+        .merge(crate::dashboard::routes())
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::dashboard::access::layer,
+        ))
         .with_state(state)
 }
 
@@ -66,9 +71,16 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Long-lived dashboard streams end when shutdown begins, so it does not wait on them.
+    let (close_streams, closing) = crate::dashboard::closing();
+    let app = router(state)
+        .layer(axum::Extension(closing))
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = close_streams.send(true);
+        })
         .await
 }
 
