@@ -1,7 +1,7 @@
 //! Two server instances on one PostgreSQL database: a suppression-list change made through one
 //! is honoured by the other within a second, carried by LISTEN/NOTIFY (the safety-net poll on
 //! PostgreSQL runs only every `PG_SAFETY_INTERVAL`, 5 s), also after the listening connection
-//! was cut.
+//! was cut; and the rates are the account's, the same on both.
 //!
 //! Needs `TEST_DATABASE_URL` (an admin URL; each test creates and drops its own database).
 //! Without it the test prints "skipping postgres" and passes, unless `CI` is set: then it fails.
@@ -47,6 +47,24 @@ fn with_database(admin: &str, name: &str) -> String {
     url
 }
 
+/// Creates database `name` afresh; answers its URL and the admin connection.
+async fn fresh_database(admin: &str, name: &str) -> (String, sqlx::PgConnection) {
+    let mut admin_conn = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("admin connection");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin_conn)
+    .await
+    .expect("drop old database");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin_conn)
+        .await
+        .expect("create database");
+    (with_database(admin, name), admin_conn)
+}
+
 /// (decision, rule) of the first recipient of a stored message.
 async fn decided(server: &TestServer, id: &str) -> (String, String) {
     let message = server.get_json(&format!("/api/v1/messages/{id}")).await;
@@ -86,20 +104,7 @@ async fn a_change_on_one_instance_is_honoured_by_another_within_a_second() {
         "the poll alone must be too slow for this test to pass without NOTIFY"
     );
     let name = format!("bg_supp_pg_{}", std::process::id());
-    let mut admin_conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("admin connection");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin_conn)
-    .await
-    .expect("drop old database");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin_conn)
-        .await
-        .expect("create database");
-    let url = with_database(&admin, &name);
+    let (url, mut admin_conn) = fresh_database(&admin, &name).await;
     let toml = format!("database = \"{url}\"\nidentities = [\"sender@shop.example\"]\n");
     let a = TestServer::start(&toml).await;
     let b = TestServer::start(&toml).await;
@@ -165,4 +170,61 @@ fn database_urls_are_rewritten_keeping_credentials_and_options() {
         "postgres://u:p@h:1/y?sslmode=disable"
     );
     assert_eq!(with_database("postgres://h", "z"), "postgres://h/z");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_instance_answers_the_same_rates() {
+    let Some(admin) = admin_url() else { return };
+    let name = format!("bg_rates_pg_{}", std::process::id());
+    let (url, _admin_conn) = fresh_database(&admin, &name).await;
+    let toml = format!("database = \"{url}\"\nidentities = [\"sender@shop.example\"]\n");
+    let a = TestServer::start(&toml).await;
+    let b = TestServer::start(&toml).await;
+    let mut sent = Vec::new();
+    for i in 0..60 {
+        let (server, to) = (
+            if i % 3 == 0 { &b } else { &a },
+            format!("r{i}@customer.org"),
+        );
+        sent.push((server.send_v2(&[to.as_str()]).await.expect("accepted"), to));
+    }
+    // Bounces arrive at either instance.
+    for (n, (id, to)) in sent.iter().take(4).enumerate() {
+        let server = if n % 2 == 0 { &a } else { &b };
+        let event = common::bounce_event(id, to, "Permanent");
+        let response = server
+            .http("POST", "/api/v1/events", &[], event.as_bytes())
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text());
+    }
+    // 4 / 60 = 6.67 %: PROBATION on both (each caches the window for 500 ms at most).
+    let started = Instant::now();
+    loop {
+        let ra = a.get_json("/api/v1/reputation").await;
+        let rb = b.get_json("/api/v1/reputation").await;
+        let both = [&ra, &rb].map(|r| {
+            (
+                r["window"]["sends"].as_u64(),
+                r["window"]["hard_bounces"].as_u64(),
+                r["level"].as_str().map(str::to_string),
+            )
+        });
+        let want = (Some(60), Some(4), Some("PROBATION".to_string()));
+        if both[0] == want && both[1] == want {
+            assert_eq!(ra["window"], rb["window"]);
+            assert_eq!(ra["last_24h"], rb["last_24h"]);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "instances disagree: {both:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for server in [&a, &b] {
+        let account = server.ses_v2().get_account().send().await.expect("account");
+        assert_eq!(account.enforcement_status(), Some("PROBATION"));
+    }
+    a.stop().await;
+    b.stop().await;
 }
