@@ -145,6 +145,8 @@ struct Inner {
     counters: Arc<writer::Counters>,
     /// Pending `apply_events_once` calls, committed together (see `events`).
     events: Arc<events::Combiner>,
+    /// Pending `put_suppressed` calls, committed together (see `suppression`).
+    suppress: suppression::PutCombiner,
 }
 
 #[derive(FromRow)]
@@ -269,6 +271,7 @@ impl Store {
                 writer: Mutex::new(Some(task)),
                 counters,
                 events: Arc::default(),
+                suppress: suppression::PutCombiner::default(),
             }),
         })
     }

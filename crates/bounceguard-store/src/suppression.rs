@@ -658,53 +658,157 @@ macro_rules! delete_returning {
     }};
 }
 
+/// Largest batch of [`Store::put_suppressed`] calls committed together.
+const PUTS_PER_COMMIT: usize = 512;
+
+type PendingPut = (
+    SuppressionWrite,
+    i64,
+    tokio::sync::oneshot::Sender<Result<PutSuppressedOutcome, StoreError>>,
+);
+
+/// Pending [`Store::put_suppressed`] calls, committed together by one drain task at a time.
+#[derive(Default)]
+pub(crate) struct PutCombiner {
+    state: std::sync::Mutex<PutQueue>,
+}
+
+#[derive(Default)]
+struct PutQueue {
+    queue: Vec<PendingPut>,
+    running: bool,
+}
+
+/// Commits the queued puts in batches until the queue is empty. A failed batch is retried one
+/// entry at a time, so each caller gets its own entry's answer.
+async fn drain_puts(store: Store) {
+    loop {
+        let batch: Vec<PendingPut> = {
+            let mut state = store
+                .inner
+                .suppress
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if state.queue.is_empty() {
+                state.running = false;
+                return;
+            }
+            let take = state.queue.len().min(PUTS_PER_COMMIT);
+            state.queue.drain(..take).collect()
+        };
+        let entries: Vec<(SuppressionWrite, i64)> = batch
+            .iter()
+            .map(|(entry, at, _)| (entry.clone(), *at))
+            .collect();
+        match store.put_suppressed_batch(&entries).await {
+            Ok(outcomes) => {
+                for ((_, _, reply), outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(_) if batch.len() > 1 => {
+                for (entry, at, reply) in batch {
+                    let answer = store.put_suppressed_batch(&[(entry, at)]).await;
+                    let _ = reply.send(answer.and_then(|mut o| o.pop().ok_or(StoreError::Closed)));
+                }
+            }
+            Err(e) => {
+                for (_, _, reply) in batch {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
 impl Store {
     /// Puts one address on the list (PutSuppressedDestination, the CLI, an event). Idempotent:
     /// the same address with the same reason changes nothing and logs nothing; another reason
     /// replaces the reason, source and IDs and moves `last_update_ms` to `now_ms`.
+    ///
+    /// Concurrent calls share one transaction (group commit, like sends and events): a burst of
+    /// bounce notifications costs one durable commit per batch, not one per address. Returns
+    /// once the entry is committed.
     pub async fn put_suppressed(
         &self,
         entry: &SuppressionWrite,
         now_ms: i64,
     ) -> Result<PutSuppressedOutcome, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut state = self
+                .inner
+                .suppress
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.queue.push((entry.clone(), now_ms, reply));
+            !std::mem::replace(&mut state.running, true)
+        };
+        if start {
+            tokio::spawn(drain_puts(self.clone()));
+        }
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Puts `entries` on the list in ONE transaction, each as [`Store::put_suppressed`] would
+    /// (in order, so a later entry for the same address sees the earlier one).
+    async fn put_suppressed_batch(
+        &self,
+        entries: &[(SuppressionWrite, i64)],
+    ) -> Result<Vec<PutSuppressedOutcome>, StoreError> {
         with_suppression_tx!(&self.inner.db, tx, pg, DB => {
-            let old: Option<String> = sqlx::query_scalar(
-                "SELECT reason FROM suppressed_destinations WHERE address = $1",
-            )
-            .bind(&entry.address)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let outcome = match old.as_deref().map(reason_from_db).transpose()? {
-                Some(old) if old == entry.reason => return Ok(PutSuppressedOutcome::Unchanged),
-                Some(old) => PutSuppressedOutcome::ReasonChanged(old),
-                None => PutSuppressedOutcome::Created,
-            };
-            sqlx::query(
-                "INSERT INTO suppressed_destinations (address, address_hash, reason, \
-                 last_update_ms, source, message_id, feedback_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (address) DO UPDATE SET \
-                 address_hash = excluded.address_hash, reason = excluded.reason, \
-                 last_update_ms = excluded.last_update_ms, source = excluded.source, \
-                 message_id = excluded.message_id, feedback_id = excluded.feedback_id",
-            )
-            .bind(&entry.address)
-            .bind(to_db_hash(entry.hash))
-            .bind(entry.reason.as_str())
-            .bind(now_ms)
-            .bind(&entry.source)
-            .bind(entry.message_id.as_deref())
-            .bind(entry.feedback_id.as_deref())
-            .execute(&mut *tx)
-            .await?;
-            let change = [(
-                entry.address.clone(),
-                to_db_hash(entry.hash),
-                "put",
-                Some(entry.reason.as_str()),
-            )];
-            log_changes!(tx, pg, DB, &change, now_ms);
+            let mut outcomes = Vec::with_capacity(entries.len());
+            let mut changes = Vec::new();
+            let mut last_ms = 0;
+            for (entry, now_ms) in entries {
+                let old: Option<String> = sqlx::query_scalar(
+                    "SELECT reason FROM suppressed_destinations WHERE address = $1",
+                )
+                .bind(&entry.address)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let outcome = match old.as_deref().map(reason_from_db).transpose()? {
+                    Some(old) if old == entry.reason => {
+                        outcomes.push(PutSuppressedOutcome::Unchanged);
+                        continue;
+                    }
+                    Some(old) => PutSuppressedOutcome::ReasonChanged(old),
+                    None => PutSuppressedOutcome::Created,
+                };
+                sqlx::query(
+                    "INSERT INTO suppressed_destinations (address, address_hash, reason, \
+                     last_update_ms, source, message_id, feedback_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (address) DO UPDATE SET \
+                     address_hash = excluded.address_hash, reason = excluded.reason, \
+                     last_update_ms = excluded.last_update_ms, source = excluded.source, \
+                     message_id = excluded.message_id, feedback_id = excluded.feedback_id",
+                )
+                .bind(&entry.address)
+                .bind(to_db_hash(entry.hash))
+                .bind(entry.reason.as_str())
+                .bind(*now_ms)
+                .bind(&entry.source)
+                .bind(entry.message_id.as_deref())
+                .bind(entry.feedback_id.as_deref())
+                .execute(&mut *tx)
+                .await?;
+                changes.push((
+                    entry.address.clone(),
+                    to_db_hash(entry.hash),
+                    "put",
+                    Some(entry.reason.as_str()),
+                ));
+                last_ms = last_ms.max(*now_ms);
+                outcomes.push(outcome);
+            }
+            if changes.is_empty() {
+                return Ok(outcomes);
+            }
+            log_changes!(tx, pg, DB, &changes, last_ms);
             tx.commit().await?;
-            Ok(outcome)
+            Ok(outcomes)
         })
     }
 

@@ -119,6 +119,71 @@ async fn put_is_idempotent_and_logs_only_real_changes() {
 }
 
 #[tokio::test]
+async fn concurrent_puts_commit_together_and_each_caller_gets_its_own_outcome() {
+    each_backend(|url| async move {
+        let store = Store::open(&url).await.unwrap();
+        // 300 different addresses at once, plus the same one twice with one reason and then
+        // with another: every caller is answered for its own entry.
+        let mut calls = Vec::new();
+        for i in 0..300 {
+            let store = store.clone();
+            calls.push(tokio::spawn(async move {
+                store
+                    .put_suppressed(&write(&format!("burst{i}@example.org"), Bounce), 5_000)
+                    .await
+            }));
+        }
+        let answers = futures_join(calls).await;
+        assert!(answers.iter().all(|a| *a == PutSuppressedOutcome::Created));
+        assert_eq!(store.count_suppressed().await.unwrap(), 300);
+        let logged = store.latest_suppression_change_seq().await.unwrap();
+        assert_eq!(
+            store
+                .suppression_changes_since(0, 1_000)
+                .await
+                .unwrap()
+                .len(),
+            300,
+            "one change row per created entry"
+        );
+
+        let same = (0..2).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .put_suppressed(&write("burst7@example.org", Bounce), 6_000)
+                    .await
+            })
+        });
+        let same = futures_join(same.collect()).await;
+        assert_eq!(same, vec![PutSuppressedOutcome::Unchanged; 2]);
+        assert_eq!(store.latest_suppression_change_seq().await.unwrap(), logged);
+        assert_eq!(
+            store
+                .put_suppressed(&write("burst7@example.org", Complaint), 7_000)
+                .await
+                .unwrap(),
+            PutSuppressedOutcome::ReasonChanged(Bounce)
+        );
+        store.close().await;
+    })
+    .await;
+}
+
+/// Awaits spawned puts, in order.
+async fn futures_join(
+    calls: Vec<
+        tokio::task::JoinHandle<Result<PutSuppressedOutcome, bounceguard_store::StoreError>>,
+    >,
+) -> Vec<PutSuppressedOutcome> {
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        out.push(call.await.unwrap().unwrap());
+    }
+    out
+}
+
+#[tokio::test]
 async fn delete_answers_the_removed_entry_and_logs_it() {
     each_backend(|url| async move {
         let store = Store::open(&url).await.unwrap();
