@@ -1,1 +1,44 @@
 //! Peers and helpers for the load benchmarks in `BENCHMARKS.md`.
+
+use std::io;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
+
+/// Reads one HTTP/1.1 response from a keep-alive connection: the status line, the headers and a
+/// `Content-Length` body (into `body`); answers the status code (0 when the line has none).
+/// A few lines by hand, as the load drivers need no more and a general client would add its
+/// own per-request work to what is measured.
+pub async fn read_response<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut String,
+    body: &mut Vec<u8>,
+) -> io::Result<u16> {
+    line.clear();
+    if reader.read_line(line).await? == 0 {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed"));
+    }
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(line).await? == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed"));
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    body.resize(length, 0);
+    reader.read_exact(body).await?;
+    Ok(status)
+}

@@ -25,7 +25,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
@@ -247,29 +247,8 @@ async fn http_connection(
     let mut counts = Counts::default();
     while Instant::now() < deadline {
         writer.write_all(&request).await?;
-        line.clear();
-        if reader.read_line(&mut line).await? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed"));
-        }
-        let ok = line.split_whitespace().nth(1) == Some("200");
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).await? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed"));
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        body.resize(length, 0);
-        reader.read_exact(&mut body).await?;
+        let ok =
+            bounceguard_benches::read_response(&mut reader, &mut line, &mut body).await? == 200;
         if ok {
             counts.accepted += 1;
         } else {

@@ -12,7 +12,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -42,29 +42,8 @@ async fn connection(
             envelope.len()
         );
         writer.write_all(request.as_bytes()).await?;
-        line.clear();
-        if reader.read_line(&mut line).await? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed"));
-        }
-        let ok = line.split_whitespace().nth(1) == Some("200");
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).await? == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed"));
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        body.resize(length, 0);
-        reader.read_exact(&mut body).await?;
+        let ok =
+            bounceguard_benches::read_response(&mut reader, &mut line, &mut body).await? == 200;
         if ok && body.starts_with(b"applied") {
             counts.applied += 1;
         } else {

@@ -6,15 +6,10 @@
 //! Every listing is keyset-paginated on `messages.seq` (the primary key), never `OFFSET`, so
 //! page N costs the same as page 1 however many messages are stored.
 
-use std::collections::HashMap;
-
 use sqlx::{FromRow, QueryBuilder};
 
 use crate::events::OutcomeClass;
-use crate::{
-    Db, MessageSummary, RECIPIENT_COLUMNS, RecipientRecord, RecipientRow, SUMMARY_COLUMNS, Store,
-    StoreError, SummaryRow, clamp_limit,
-};
+use crate::{Db, MessageSummary, SUMMARY_COLUMNS, Store, StoreError, SummaryRow, clamp_limit};
 
 /// Filters and cursor of the dashboard's message listing. All filters are combined with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,7 +70,7 @@ impl Store {
     ) -> Result<Vec<MessageSummary>, StoreError> {
         let limit = clamp_limit(filter.limit, crate::DEFAULT_PAGE_SIZE);
         let ascending = filter.after_seq.is_some() && filter.before_seq.is_none();
-        with_read!(&self.inner.db, pool, DB => {
+        let rows: Vec<SummaryRow> = with_read!(&self.inner.db, pool, DB => {
             let mut select = QueryBuilder::<DB>::new(SUMMARY_COLUMNS);
             if let Some(before) = filter.before_seq {
                 select.push(" AND seq < ").push_bind(before);
@@ -129,38 +124,9 @@ impl Store {
             }
             select.push(if ascending { " ORDER BY seq ASC LIMIT " } else { " ORDER BY seq DESC LIMIT " });
             select.push_bind(limit);
-            let rows: Vec<SummaryRow> = select.build_query_as().fetch_all(pool).await?;
-            if rows.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut recipients = QueryBuilder::<DB>::new(RECIPIENT_COLUMNS);
-            recipients.push("WHERE message_seq IN (");
-            let mut seqs = recipients.separated(", ");
-            for row in &rows {
-                seqs.push_bind(row.seq);
-            }
-            recipients.push(") ORDER BY message_seq, position");
-            let recipient_rows: Vec<RecipientRow> =
-                recipients.build_query_as().fetch_all(pool).await?;
-            let mut by_seq: HashMap<i64, Vec<RecipientRecord>> = HashMap::new();
-            for row in recipient_rows {
-                by_seq.entry(row.message_seq).or_default().push(row.into_record());
-            }
-            Ok(rows
-                .into_iter()
-                .map(|row| MessageSummary {
-                    recipients: by_seq.remove(&row.seq).unwrap_or_default(),
-                    seq: row.seq,
-                    id: row.id,
-                    created_ms: row.created_ms,
-                    api: row.api,
-                    operation: row.operation,
-                    source: row.source,
-                    from_address: row.from_address,
-                    subject: row.subject,
-                })
-                .collect())
-        })
+            select.build_query_as().fetch_all(pool).await?
+        });
+        self.with_recipients(rows).await
     }
 
     /// The newest message's `seq` (0 when there is none): where live updates start.

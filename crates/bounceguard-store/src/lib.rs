@@ -321,7 +321,7 @@ impl Store {
         query: &MessageQuery,
     ) -> Result<Vec<MessageSummary>, StoreError> {
         let limit = clamp_limit(query.limit, DEFAULT_PAGE_SIZE);
-        with_read!(&self.inner.db, pool, DB => {
+        let rows: Vec<SummaryRow> = with_read!(&self.inner.db, pool, DB => {
             let mut select = QueryBuilder::<DB>::new(SUMMARY_COLUMNS);
             if let Some(before) = query.before_seq {
                 select.push(" AND seq < ").push_bind(before);
@@ -339,11 +339,20 @@ impl Store {
                     .push(")");
             }
             select.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
-            let rows: Vec<SummaryRow> = select.build_query_as().fetch_all(pool).await?;
-            if rows.is_empty() {
-                return Ok(Vec::new());
-            }
+            select.build_query_as().fetch_all(pool).await?
+        });
+        self.with_recipients(rows).await
+    }
 
+    /// Listing rows with their recipients (in submission order), in the rows' order.
+    pub(crate) async fn with_recipients(
+        &self,
+        rows: Vec<SummaryRow>,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let recipient_rows: Vec<RecipientRow> = with_read!(&self.inner.db, pool, DB => {
             let mut recipients = QueryBuilder::<DB>::new(RECIPIENT_COLUMNS);
             recipients.push("WHERE message_seq IN (");
             let mut seqs = recipients.separated(", ");
@@ -351,20 +360,22 @@ impl Store {
                 seqs.push_bind(row.seq);
             }
             recipients.push(") ORDER BY message_seq, position");
-            let recipient_rows: Vec<RecipientRow> =
-                recipients.build_query_as().fetch_all(pool).await?;
-            let mut by_seq: HashMap<i64, Vec<RecipientRecord>> = HashMap::new();
-            for row in recipient_rows {
-                by_seq.entry(row.message_seq).or_default().push(row.into_record());
-            }
-            Ok(rows
-                .into_iter()
-                .map(|row| {
-                    let recipients = by_seq.remove(&row.seq).unwrap_or_default();
-                    row.into_summary(recipients)
-                })
-                .collect())
-        })
+            recipients.build_query_as().fetch_all(pool).await?
+        });
+        let mut by_seq: HashMap<i64, Vec<RecipientRecord>> = HashMap::new();
+        for row in recipient_rows {
+            by_seq
+                .entry(row.message_seq)
+                .or_default()
+                .push(row.into_record());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let recipients = by_seq.remove(&row.seq).unwrap_or_default();
+                row.into_summary(recipients)
+            })
+            .collect())
     }
 
     /// The recipients of message `seq`, in submission order.
