@@ -196,3 +196,20 @@ def test_default_serve_creates_sqlite_in_working_directory(tmp_path):
     assert "listening on http://127.0.0.1:" in log
     assert "transport capture" in log
     assert srv.stop() == 0
+
+
+def test_the_start_log_says_where_the_dashboard_is_and_who_may_use_it(tmp_path):
+    (tmp_path / "open").mkdir()
+    open_srv = Server(tmp_path / "open", "").start()
+    try:
+        assert f"dashboard at {open_srv.url}/ui/ (open: loopback listener, no admin_token)" in open_srv.log.read_text()
+    finally:
+        assert open_srv.stop() == 0
+    (tmp_path / "token").mkdir()
+    token_srv = Server(tmp_path / "token", 'admin_token = "t0ken"\n').start()
+    try:
+        assert f"dashboard at {token_srv.url}/ui/ (admin_token required)" in token_srv.log.read_text()
+        status, _ = token_srv.request("GET", "/ui/")
+        assert status == 401
+    finally:
+        assert token_srv.stop() == 0

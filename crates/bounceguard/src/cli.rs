@@ -190,6 +190,15 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
             config.account_id,
             config.region,
         );
+        tracing::info!(
+            "dashboard at http://{local}/ui/ ({})",
+            match crate::dashboard::Access::from_config(&config) {
+                crate::dashboard::Access::Open => "open: loopback listener, no admin_token",
+                crate::dashboard::Access::Token(_) => "admin_token required",
+                crate::dashboard::Access::Locked =>
+                    "closed: not loopback and no admin_token; set admin_token to use it",
+            }
+        );
         tokio::spawn(async move {
             shutdown_signal().await;
             let _ = stop.send(true);
