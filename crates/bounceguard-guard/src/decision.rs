@@ -156,6 +156,20 @@ impl Decision {
         }
     }
 
+    /// The decision for an address on the account suppression list (step 3 of the order; also
+    /// what a release of held mail finds for an address suppressed while it was held).
+    pub fn suppressed(canonical: &str, reason: SuppressionReason) -> Self {
+        Self::new(
+            Action::Suppress,
+            Step::Suppression,
+            format!("suppression:{}", reason.as_str()),
+            format!(
+                "suppressed: {canonical} is on the account suppression list ({})",
+                reason.as_str()
+            ),
+        )
+    }
+
     /// Whether the transport is asked to deliver (only [`Action::Deliver`]).
     pub fn counts_as_delivery_attempt(&self) -> bool {
         self.action == Action::Deliver
@@ -359,16 +373,7 @@ impl Guard {
 
         // 3. Suppression
         if let Some(reason) = facts.suppression {
-            return Decision::new(
-                Action::Suppress,
-                Step::Suppression,
-                format!("suppression:{}", reason.as_str()),
-                format!(
-                    "suppressed: {} is on the account suppression list ({})",
-                    n.canonical,
-                    reason.as_str()
-                ),
-            );
+            return Decision::suppressed(&n.canonical, reason);
         }
 
         // 4. Simulator

@@ -457,11 +457,6 @@ impl Gateway {
         match self.record_send_metered(message).await {
             Ok(()) => {
                 self.record_outcomes(&id, &sent).await;
-                let eligible = sent
-                    .iter()
-                    .filter(|(_, d)| d == Action::Deliver.as_str())
-                    .count();
-                self.note_eligible_sends(eligible).await;
                 if !simulated.is_empty() {
                     self.record_simulated(&id, &request, &simulated).await;
                 }

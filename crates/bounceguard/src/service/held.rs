@@ -244,15 +244,11 @@ impl Gateway {
                     let verdict = self.verdict(&routed, None, facts);
                     let held_again = verdict.decision == Action::Hold.as_str();
                     if let (true, Some(reason)) = (held_again, suppressed) {
-                        (
-                            Action::Suppress.as_str(),
-                            format!("suppression:{}", reason.as_str()),
-                            format!(
-                                "suppressed: {} is on the account suppression list ({})",
-                                routed.normalized.canonical,
-                                reason.as_str()
-                            ),
-                        )
+                        let d = bounceguard_guard::Decision::suppressed(
+                            &routed.normalized.canonical,
+                            reason,
+                        );
+                        (d.action.as_str(), d.rule, d.reason)
                     } else if held_again || verdict.decision == Action::Deliver.as_str() {
                         (
                             Action::Deliver.as_str(),

@@ -84,7 +84,8 @@ fn counts(row: bounceguard_store::WindowCountsRow) -> WindowCounts {
 }
 
 impl Gateway {
-    /// Records the eligible sends of one accepted message (the rates' denominators).
+    /// Records the eligible sends of one accepted message (the rates' denominators), in the
+    /// store and in the reputation guard's cached window.
     pub(super) async fn record_outcomes(&self, message_id: &str, sent: &[(String, String)]) {
         let outcomes: Vec<NewSendOutcome> = sent
             .iter()
@@ -102,6 +103,8 @@ impl Gateway {
         if let Err(e) = self.store.record_send_outcomes(&outcomes).await {
             tracing::error!(error = %e, message_id, "could not record send outcomes");
         }
+        // The guard's cached window counts them at once (until its next read of the store).
+        self.note_eligible_sends(outcomes.len()).await;
     }
 
     /// The current window, rebuilt from the store (the same on every instance).
