@@ -3,6 +3,7 @@
 # SQLite) against a bare axum handler returning a fixed SendEmail body, in the same run.
 #
 #   benches/load.sh [DURATION_SECONDS] [CONNECTIONS]
+#   BOUNCEGUARD_BIN=/path/to/other/bounceguard benches/load.sh …   (compare another build)
 #
 # Needs wrk (apt-get install wrk). Runs A/B/A/B rounds and prints each round and the ratio.
 set -euo pipefail
@@ -28,8 +29,8 @@ identities = ["shop.example"]
 access_key_id = "AKIDBENCHMARK0000001"
 secret_access_key = "bench-secret-key"
 TOML
-RUST_LOG=warn "$BIN/bounceguard" serve --config "$WORK/bg.toml" 2>"$WORK/bg.log" & PIDS+=($!)
-"$BIN/bare_http" "127.0.0.1:$BARE_PORT" 2>"$WORK/bare.log" & PIDS+=($!)
+RUST_LOG=warn "${BOUNCEGUARD_BIN:-$BIN/bounceguard}" serve --config "$WORK/bg.toml" 2>"$WORK/bg.log" & BG_PID=$!; PIDS+=($BG_PID)
+"$BIN/bare_http" "127.0.0.1:$BARE_PORT" 2>"$WORK/bare.log" & BARE_PID=$!; PIDS+=($BARE_PID)
 for p in $BG_PORT $BARE_PORT; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/healthz" -X GET && break; sleep 0.1; done
 done
@@ -41,13 +42,30 @@ sed "s/127.0.0.1:$BG_PORT/127.0.0.1:$BARE_PORT/" "$WORK/send.lua" > "$WORK/bare.
 check=$(wrk -t1 -c1 -d1s -s "$WORK/send.lua" "http://127.0.0.1:$BG_PORT/" | grep -c "Non-2xx" || true)
 [ "$check" = 0 ] || { echo "bounceguard refused the signed request:" >&2; cat "$WORK/bg.log" >&2; exit 1; }
 
-rps() { wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$2" "http://127.0.0.1:$1/" | tee -a "$WORK/wrk.txt" | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "ERR " $0 > "/dev/stderr"}'; }
+# CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+# rps PORT SCRIPT PID: prints "requests/s server-CPU-µs-per-request". The CPU a server spends per
+# request is the steadier figure on a shared machine: it does not move with what else runs.
+rps() {
+  local before after out
+  before=$(cpu "$3")
+  out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$2" "http://127.0.0.1:$1/" | tee -a "$WORK/wrk.txt")
+  after=$(cpu "$3")
+  grep -q Non-2xx <<<"$out" && echo "ERR $(grep Non-2xx <<<"$out")" >&2
+  python3 - "$before" "$after" <<PY
+import re, sys
+out = """$out"""
+rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+total = int(re.search(r"(\d+) requests in", out).group(1))
+print(f"{rate:.0f} {(float(sys.argv[2]) - float(sys.argv[1])) * 1e6 / total:.1f}")
+PY
+}
 echo "machine: $(nproc) cores, $(uname -r); wrk -t1 -c$CONNECTIONS -d${DURATION}s"
-declare -a A B
 for round in 1 2; do
-  a=$(rps "$BARE_PORT" "$WORK/bare.lua"); b=$(rps "$BG_PORT" "$WORK/send.lua")
-  A+=("$a"); B+=("$b")
-  printf 'round %s: bare axum %s req/s, bounceguard SendEmail %s req/s, ratio %.1f %%\n' "$round" "$a" "$b" "$(python3 -c "print($b / $a * 100)")"
+  read -r a acpu < <(rps "$BARE_PORT" "$WORK/bare.lua" "$BARE_PID")
+  read -r b bcpu < <(rps "$BG_PORT" "$WORK/send.lua" "$BG_PID")
+  printf 'round %s: bare axum %s req/s (%s µs CPU/request), bounceguard SendEmail %s req/s (%s µs CPU/request), ratio %.1f %%\n' \
+    "$round" "$a" "$acpu" "$b" "$bcpu" "$(python3 -c "print($b / $a * 100)")"
 done
 stored=$(python3 - "$WORK/bench.db" <<'PY'
 import sqlite3, sys

@@ -22,6 +22,9 @@ pub enum StoreError {
     /// The database reported an error, or could not be reached.
     #[error("database error: {0}")]
     Database(Arc<sqlx::Error>),
+    /// The SQLite connection of the send writer reported an error.
+    #[error("database error: {0}")]
+    Sqlite(Arc<rusqlite::Error>),
     /// Applying the embedded migrations failed.
     #[error("migration failed: {0}")]
     Migrate(Arc<sqlx::migrate::MigrateError>),

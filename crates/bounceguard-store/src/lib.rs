@@ -8,6 +8,7 @@
 
 mod error;
 mod model;
+mod sqlite_writer;
 mod writer;
 
 use std::collections::HashMap;
@@ -250,10 +251,11 @@ impl Store {
     /// Opens (creating if needed) and migrates the database at `url`: `sqlite://path/to/file.db`
     /// (parent directories are created), `sqlite::memory:` (tests), or `postgres://…`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let (db, backend) = if url.starts_with("sqlite:") {
-            (open_sqlite(url).await?, Backend::Sqlite)
+        let (db, backend, file) = if url.starts_with("sqlite:") {
+            let (db, file) = open_sqlite(url).await?;
+            (db, Backend::Sqlite, file)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (open_postgres(url).await?, Backend::Postgres)
+            (open_postgres(url).await?, Backend::Postgres, None)
         } else {
             let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
             return Err(StoreError::UnsupportedUrl(
@@ -262,7 +264,28 @@ impl Store {
         };
         let (queue, rx) = mpsc::channel(writer::QUEUE_CAPACITY);
         let counters = Arc::new(writer::Counters::default());
-        let task = tokio::spawn(writer::run(db.clone(), rx, counters.clone()));
+        let task = match (&db, file) {
+            (Db::Sqlite { write, .. }, Some(path)) => {
+                let writer = sqlite_writer::SqliteWriter::open(&path, SQLITE_BUSY_TIMEOUT)
+                    .map_err(|e| StoreError::Sqlite(Arc::new(e)))?;
+                let sink = writer::Sink::Sqlite {
+                    gate: write.clone(),
+                    writer,
+                };
+                // The SQLite writer blocks on its file: it gets a thread of its own and drives
+                // its few awaits (queue, write-pool connection) there.
+                let runtime = tokio::runtime::Handle::current();
+                let counters = counters.clone();
+                tokio::task::spawn_blocking(move || {
+                    runtime.block_on(writer::run(sink, rx, counters))
+                })
+            }
+            _ => tokio::spawn(writer::run(
+                writer::Sink::Pool(db.clone()),
+                rx,
+                counters.clone(),
+            )),
+        };
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -588,7 +611,9 @@ impl Store {
     }
 }
 
-async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
+/// Opens the SQLite pools; also returns the database file's path (none for an in-memory
+/// database).
+async fn open_sqlite(url: &str) -> Result<(Db, Option<std::path::PathBuf>), StoreError> {
     let base = SqliteConnectOptions::from_str(url)?
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
@@ -604,10 +629,11 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
             .connect_with(base)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        return Ok(Db::Sqlite {
+        let db = Db::Sqlite {
             write: pool.clone(),
             read: pool,
-        });
+        };
+        return Ok((db, None));
     }
     if let Some(parent) = base.get_filename().parent()
         && !parent.as_os_str().is_empty()
@@ -626,16 +652,20 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
         .synchronous(SqliteSynchronous::Full);
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        // A local file has no connection to lose: the check would cost a round trip to sqlx's
+        // worker thread on every write.
+        .test_before_acquire(false)
         .idle_timeout(None)
         .max_lifetime(None)
         .connect_with(write_options)
         .await?;
     SQLITE_MIGRATIONS.run(&write).await?;
+    let file = base.get_filename().to_path_buf();
     let read = SqlitePoolOptions::new()
         .max_connections(SQLITE_READERS)
         .connect_with(base)
         .await?;
-    Ok(Db::Sqlite { write, read })
+    Ok((Db::Sqlite { write, read }, Some(file)))
 }
 
 async fn open_postgres(url: &str) -> Result<Db, StoreError> {

@@ -8,20 +8,23 @@
 //! MessageId) the batch is retried one record per transaction, so one bad record does not fail
 //! its neighbours.
 //!
-//! Inside the transaction a batch costs a few statements, not one per row: multi-row
-//! `INSERT … VALUES … RETURNING` on SQLite, `INSERT … SELECT FROM UNNEST(arrays)` on PostgreSQL
-//! (measured on 200 concurrent 4 KiB sends: per-row statements 20 ms / 43 ms median, these
-//! 9 ms / 16 ms, SQLite / PostgreSQL, release build).
+//! Where the batch goes ([`Sink`]): a SQLite file is written by the writer's own rusqlite
+//! connection on a thread of its own (module `sqlite_writer`, which says why); PostgreSQL gets
+//! one `INSERT … SELECT FROM UNNEST(arrays)` per table and batch (measured on 200 concurrent
+//! 4 KiB sends: per-row statements 43 ms median, this 16 ms, release build); an in-memory SQLite
+//! database, which only sqlx's connection can see, gets multi-row `INSERT … VALUES … RETURNING`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use sqlx::SqlitePool;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::sqlite_writer::{SqliteStage, SqliteWriter, is_unique_violation};
 use crate::{Db, NewMessage, StoreError, WriterStats};
 
 /// Most sends committed in one transaction.
@@ -83,34 +86,85 @@ impl Counters {
     }
 }
 
+/// What failed inside a batch transaction.
+enum Cause {
+    /// A sqlx statement (PostgreSQL, in-memory SQLite, or taking the write-pool connection).
+    Sqlx(sqlx::Error),
+    /// The SQLite writer's own connection.
+    Sqlite(rusqlite::Error),
+}
+
 /// Where a batch transaction failed.
 enum BatchError {
     /// Could not get a connection or open the transaction.
-    Begin(sqlx::Error),
+    Begin(Cause),
     /// An INSERT failed (the transaction is rolled back).
-    Statement(sqlx::Error),
+    Statement(Cause),
     /// COMMIT failed.
-    Commit(sqlx::Error),
+    Commit(Cause),
+}
+
+impl From<SqliteStage> for BatchError {
+    fn from(stage: SqliteStage) -> Self {
+        match stage {
+            SqliteStage::Begin(e) => BatchError::Begin(Cause::Sqlite(e)),
+            SqliteStage::Statement(e) => BatchError::Statement(Cause::Sqlite(e)),
+            SqliteStage::Commit(e) => BatchError::Commit(Cause::Sqlite(e)),
+        }
+    }
 }
 
 impl BatchError {
+    /// A statement failed on something in the records themselves: retrying them one per
+    /// transaction isolates the bad one.
+    fn is_per_record(&self) -> bool {
+        match self {
+            BatchError::Statement(Cause::Sqlx(sqlx::Error::Database(_))) => true,
+            BatchError::Statement(Cause::Sqlite(e)) => e.sqlite_error().is_some(),
+            _ => false,
+        }
+    }
+
     fn into_store_error(self, message: Option<&NewMessage>) -> StoreError {
-        match (self, message) {
-            (BatchError::Statement(sqlx::Error::Database(db)), Some(message))
-                if db.is_unique_violation() =>
-            {
-                StoreError::DuplicateMessage(message.id.clone())
+        let unique = match &self {
+            BatchError::Statement(Cause::Sqlx(sqlx::Error::Database(db))) => {
+                db.is_unique_violation()
             }
-            (BatchError::Begin(e) | BatchError::Statement(e) | BatchError::Commit(e), _) => {
-                e.into()
+            BatchError::Statement(Cause::Sqlite(e)) => is_unique_violation(e),
+            _ => false,
+        };
+        if let (true, Some(message)) = (unique, message) {
+            return StoreError::DuplicateMessage(message.id.clone());
+        }
+        match self {
+            BatchError::Begin(cause) | BatchError::Statement(cause) | BatchError::Commit(cause) => {
+                match cause {
+                    Cause::Sqlx(e) => e.into(),
+                    Cause::Sqlite(e) => StoreError::Sqlite(Arc::new(e)),
+                }
             }
         }
     }
 }
 
+/// Where the writer commits: sqlx (PostgreSQL, and an in-memory SQLite database, which only
+/// sqlx's own connection can see), or the SQLite file through the writer's own connection.
+pub(crate) enum Sink {
+    /// Batches go through sqlx.
+    Pool(Db),
+    /// Batches go through [`SqliteWriter`]; `gate` is sqlx's single write connection, held
+    /// for the length of each transaction (see `sqlite_writer`).
+    Sqlite {
+        /// sqlx's write pool (one connection).
+        gate: SqlitePool,
+        /// The writer's own connection.
+        writer: SqliteWriter,
+    },
+}
+
 /// The writer task: runs until the queue is closed (by `Shutdown`) or every sender is dropped,
 /// and always commits what was queued before it stops.
-pub(crate) async fn run(db: Db, mut rx: mpsc::Receiver<Command>, counters: Arc<Counters>) {
+pub(crate) async fn run(mut sink: Sink, mut rx: mpsc::Receiver<Command>, counters: Arc<Counters>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut closers: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(command) = rx.recv().await {
@@ -122,7 +176,7 @@ pub(crate) async fn run(db: Db, mut rx: mpsc::Receiver<Command>, counters: Arc<C
             }
         }
         if !batch.is_empty() {
-            commit_batch(&db, &mut batch, &counters).await;
+            commit_batch(&mut sink, &mut batch, &counters).await;
         }
     }
     for closer in closers {
@@ -146,8 +200,8 @@ fn accept(
     }
 }
 
-async fn commit_batch(db: &Db, batch: &mut Vec<Job>, counters: &Counters) {
-    let error = match write(db, batch).await {
+async fn commit_batch(sink: &mut Sink, batch: &mut Vec<Job>, counters: &Counters) {
+    let error = match write(sink, batch).await {
         Ok(()) => {
             counters.committed(batch.len());
             for job in batch.drain(..) {
@@ -158,14 +212,14 @@ async fn commit_batch(db: &Db, batch: &mut Vec<Job>, counters: &Counters) {
         Err(error) => error,
     };
     counters.failed();
-    let per_record = matches!(&error, BatchError::Statement(sqlx::Error::Database(_)));
+    let per_record = error.is_per_record();
     if per_record && batch.len() > 1 {
         tracing::warn!(
             size = batch.len(),
             "group commit failed on a statement; retrying one record per transaction"
         );
         for job in batch.drain(..) {
-            let result = match write(db, std::slice::from_ref(&job)).await {
+            let result = match write(sink, std::slice::from_ref(&job)).await {
                 Ok(()) => {
                     counters.committed(1);
                     Ok(())
@@ -191,25 +245,34 @@ async fn commit_batch(db: &Db, batch: &mut Vec<Job>, counters: &Counters) {
 }
 
 /// Writes `batch` in one transaction and commits it.
-async fn write(db: &Db, batch: &[Job]) -> Result<(), BatchError> {
-    match db {
-        Db::Sqlite { write, .. } => {
+async fn write(sink: &mut Sink, batch: &[Job]) -> Result<(), BatchError> {
+    let sqlx = |e| Cause::Sqlx(e);
+    match sink {
+        Sink::Sqlite { gate, writer } => {
+            let _gate = gate
+                .acquire()
+                .await
+                .map_err(|e| BatchError::Begin(sqlx(e)))?;
+            // Blocking, and meant to be: this future runs on the writer's own thread.
+            Ok(writer.write(batch.iter().map(|job| &job.message))?)
+        }
+        Sink::Pool(Db::Sqlite { write, .. }) => {
             // IMMEDIATE: take the write lock up front instead of failing to upgrade later.
             let mut tx = write
                 .begin_with("BEGIN IMMEDIATE")
                 .await
-                .map_err(BatchError::Begin)?;
+                .map_err(|e| BatchError::Begin(sqlx(e)))?;
             insert_sqlite(&mut tx, batch)
                 .await
-                .map_err(BatchError::Statement)?;
-            tx.commit().await.map_err(BatchError::Commit)
+                .map_err(|e| BatchError::Statement(sqlx(e)))?;
+            tx.commit().await.map_err(|e| BatchError::Commit(sqlx(e)))
         }
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await.map_err(BatchError::Begin)?;
+        Sink::Pool(Db::Postgres(pool)) => {
+            let mut tx = pool.begin().await.map_err(|e| BatchError::Begin(sqlx(e)))?;
             insert_postgres(&mut tx, batch)
                 .await
-                .map_err(BatchError::Statement)?;
-            tx.commit().await.map_err(BatchError::Commit)
+                .map_err(|e| BatchError::Statement(sqlx(e)))?;
+            tx.commit().await.map_err(|e| BatchError::Commit(sqlx(e)))
         }
     }
 }
@@ -221,7 +284,7 @@ fn seq_of(seqs: &HashMap<String, i64>, id: &str) -> Result<i64, sqlx::Error> {
     })
 }
 
-/// SQLite: multi-row `INSERT … VALUES` statements (a few per batch instead of one per row).
+/// In-memory SQLite (tests): multi-row `INSERT … VALUES` statements through sqlx.
 async fn insert_sqlite(conn: &mut SqliteConnection, batch: &[Job]) -> Result<(), sqlx::Error> {
     let mut seqs: HashMap<String, i64> = HashMap::with_capacity(batch.len());
     for chunk in batch.chunks(MESSAGE_ROWS_PER_STATEMENT) {
