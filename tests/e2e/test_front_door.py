@@ -179,6 +179,64 @@ def test_acknowledged_sends_survive_a_restart(tmp_path):
     assert srv.stop() == 0
 
 
+def test_sends_acknowledged_under_concurrent_load_survive_kill_9(tmp_path):
+    """Sixteen clients send as fast as they can; the server is SIGKILLed mid-stream. Every
+    MessageId a client got back was committed (group commit answers only after COMMIT), so each
+    one is there after the restart; sends cut off by the kill may or may not be."""
+    import threading
+    import time
+
+    srv = Server(tmp_path, SIGNED_CONFIG).start()
+    acknowledged = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(n, ses):
+        i = 0
+        while not stop.is_set():
+            try:
+                mid = ses.send_email(
+                    Source="no-reply@shop.example",
+                    Destination={"ToAddresses": [f"load{n}-{i}@example.org"]},
+                    Message={"Subject": {"Data": f"c{n}-{i}"}, "Body": {"Text": {"Data": "t"}}},
+                )["MessageId"]
+            except Exception:
+                return  # the server is gone
+            with lock:
+                acknowledged.append(mid)
+            i += 1
+
+    # Clients made here: making boto3 clients is not thread-safe.
+    threads = [threading.Thread(target=client, args=(n, srv.boto3("ses"))) for n in range(16)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with lock:
+            if len(acknowledged) >= 300:
+                break
+        time.sleep(0.05)
+    assert srv.stop(signal.SIGKILL) == -signal.SIGKILL
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    with lock:
+        sent = list(acknowledged)
+    assert len(sent) >= 300, f"only {len(sent)} sends acknowledged before the kill"
+    srv.start()
+    stored = set()
+    cursor = ""
+    while True:
+        page = srv.get_json(f"/api/v1/messages?limit=1000{cursor}")
+        stored.update(m["id"] for m in page["messages"])
+        if page["next_before"] is None:
+            break
+        cursor = f"&before={page['next_before']}"
+    missing = [m for m in sent if m not in stored]
+    assert missing == [], f"{len(missing)} of {len(sent)} acknowledged sends lost"
+    assert srv.stop() == 0
+
+
 def test_refuses_to_serve_open_off_loopback(tmp_path):
     env = dict(os.environ)
     env["BOUNCEGUARD_LISTEN"] = "0.0.0.0:0"
