@@ -466,11 +466,33 @@ fn merged_marks<'a>(
     marks
 }
 
-/// SQLite: one statement per table whatever the batch size, like the `UNNEST` statements on
-/// PostgreSQL: fixed SQL text (prepared once and cached) reading the rows from one JSON array
-/// bound as text (`json_each`). Every statement costs a round trip to the driver's thread, and
-/// multi-row `VALUES` lists, whose text changes with the batch size, were parsed again on
-/// every batch (measured: ≈ 7 % of the server's CPU under load).
+/// Most event rows per INSERT on SQLite (a power of two; 9 binds each).
+const MAX_EVENT_ROWS: usize = 128;
+
+/// `items` in chunks whose lengths are powers of two, at most `max` (itself a power of two),
+/// largest first: the statements built per chunk then have a few fixed texts (prepared once)
+/// instead of one per batch size.
+fn pow2_chunks<T>(items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let len = rest.len().min(max);
+        let len = 1 << len.ilog2();
+        let (chunk, tail) = rest.split_at(len);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
+/// SQLite: statements of fixed text only (prepared once, then cached). The SNS ids, the
+/// outcome marks and (in `suppression.rs`) the suppression entries go as one JSON array each
+/// (`json_each`), one statement per table whatever the batch size, like the `UNNEST`
+/// statements on PostgreSQL; the events, whose JSON is large, as multi-row `VALUES` in
+/// power-of-two chunks. Every statement costs a round trip to the driver's thread, and `VALUES`
+/// lists whose text changed with the batch size were parsed again on every batch (≈ 7 % of
+/// the server's CPU under load, measured with perf).
 async fn apply_sqlite(
     conn: &mut SqliteConnection,
     jobs: &[ApplyJob],
@@ -498,32 +520,26 @@ async fn apply_sqlite(
     let applied = claim(jobs, inserted);
 
     let events = applied_events(jobs, &applied);
-    if !events.is_empty() {
-        let rows: Vec<_> = events
-            .iter()
-            .map(|&(sns_id, e)| {
-                (
-                    sns_id,
-                    e.event_type.as_str(),
-                    e.message_id.as_str(),
-                    e.recipient.as_str(),
-                    e.bounce_type.as_deref(),
-                    e.bounce_subtype.as_deref(),
-                    e.feedback_id.as_deref(),
-                    e.at_ms,
-                    e.raw_json.as_str(),
-                )
-            })
-            .collect();
-        sqlx::query(
+    // Multi-row VALUES (the event JSON is large: through json_each it would be escaped and
+    // unescaped three times), in power-of-two chunks so that only eight statement texts exist
+    // and each is prepared once.
+    for chunk in pow2_chunks(&events, MAX_EVENT_ROWS) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO events (sns_message_id, event_type, message_id, recipient, bounce_type, \
-             bounce_subtype, feedback_id, at_ms, raw_json) SELECT value ->> 0, value ->> 1, \
-             value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, \
-             value ->> 8 FROM json_each($1) ORDER BY key",
-        )
-        .bind(to_json(&rows)?)
-        .execute(&mut *conn)
-        .await?;
+             bounce_subtype, feedback_id, at_ms, raw_json) ",
+        );
+        insert.push_values(chunk, |mut row, &(sns_id, e)| {
+            row.push_bind(sns_id)
+                .push_bind(e.event_type.as_str())
+                .push_bind(e.message_id.as_str())
+                .push_bind(e.recipient.as_str())
+                .push_bind(e.bounce_type.as_deref())
+                .push_bind(e.bounce_subtype.as_deref())
+                .push_bind(e.feedback_id.as_deref())
+                .push_bind(e.at_ms)
+                .push_bind(e.raw_json.as_str());
+        });
+        insert.build().execute(&mut *conn).await?;
     }
 
     let marks: Vec<_> = merged_marks(&events)
@@ -936,6 +952,18 @@ mod tests {
         // "b" was already stored: the insert did not return it.
         let inserted: HashSet<String> = ["a".to_string()].into_iter().collect();
         assert_eq!(claim(&jobs, inserted), vec![true, false, true, false]);
+    }
+
+    #[test]
+    fn chunks_are_powers_of_two_largest_first() {
+        let items: Vec<u32> = (0..300).collect();
+        let lengths: Vec<usize> = pow2_chunks(&items, 128).map(<[u32]>::len).collect();
+        // 300 = 128 + 128 + 32 + 8 + 4.
+        assert_eq!(lengths, vec![128, 128, 32, 8, 4]);
+        let rejoined: Vec<u32> = pow2_chunks(&items, 128).flatten().copied().collect();
+        assert_eq!(rejoined, items);
+        assert_eq!(pow2_chunks(&items[..1], 128).count(), 1);
+        assert_eq!(pow2_chunks::<u32>(&[], 128).count(), 0);
     }
 
     #[test]
