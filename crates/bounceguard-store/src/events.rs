@@ -3,7 +3,10 @@
 //!
 //! - `sns_messages` is the durable dedup of SNS deliveries: [`Store::apply_events_once`] inserts
 //!   the SNS MessageId, the events and the outcome marks in ONE transaction, and applies nothing
-//!   when the id was already there. Redelivery is harmless, across restarts and across
+//!   when the id was already there. [`Store::apply_events_and_suppress_once`] also puts the
+//!   addresses a bounce or complaint suppresses on the suppression list in that transaction
+//!   (as `put_suppressed` would: change log, and on PostgreSQL the advisory lock, taken first,
+//!   and the NOTIFY): one commit, one fsync, for a group of notifications. Redelivery is harmless, across restarts and across
 //!   instances sharing one PostgreSQL (the second insert of an id waits for the first to commit,
 //!   then does nothing).
 //! - `send_outcomes` holds one row per recipient of a send with its eligibility class

@@ -1,9 +1,11 @@
 //! SES event ingestion (issue 6, first part): `POST /api/v1/events` takes the SES event JSON
 //! (identity notification or event publishing) without the SNS envelope, stores one event row
 //! per recipient, and puts the recipients of a permanent bounce or a complaint on the suppression
-//! list, with the event as the recorded source (`event:<feedback id>`). The SNS endpoint, the rates
-//! and the guard come later; an SNS delivery will go through [`Gateway::ingest_event`] with its
-//! SNS MessageId for exactly-once application.
+//! list, with the event as the recorded source (`event:<feedback id>`). An SNS delivery goes
+//! through [`Gateway::ingest_event`] with its SNS MessageId for exactly-once application. The
+//! event and its suppression entries are committed in ONE transaction
+//! (`Store::apply_events_and_suppress_once`): an answer means both are stored, a failure leaves
+//! neither (and SNS's retry applies both); the in-memory index is updated after the commit.
 
 use bounceguard_core::{ErrorCode, SesError};
 use bounceguard_events::ses::{Bounce, Channel, EventDetail, Mail, SesEvent};
