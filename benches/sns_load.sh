@@ -7,6 +7,10 @@
 #
 #   benches/sns_load.sh [NOTIFICATIONS] [CONNECTIONS] [sqlite|postgres://…]   (defaults 20000 64 sqlite)
 #
+# BIN_DIR=dir runs the `bounceguard` and `sns_load` binaries found there instead of building
+# (e.g. a copy of an older build, for a baseline under the same conditions). PERF_OUT=file
+# records the server with `perf record -g` while the driver runs.
+#
 # The notifications are signed beforehand (Python `cryptography`, from .venv, with a key and a
 # self-signed certificate made per run and configured as [[sns.trusted_certs]]), each once with
 # its own SNS MessageId; benches/src/bin/sns_load.rs posts them over keep-alive connections.
@@ -17,8 +21,12 @@ CONNECTIONS=${2:-64}
 DATABASE=${3:-sqlite}
 PYTHON=${PYTHON:-.venv/bin/python}
 
-cargo build --release -q -p bounceguard -p bounceguard-benches
-BIN=${CARGO_TARGET_DIR:-target}/release
+if [ -n "${BIN_DIR:-}" ]; then
+  BIN=$BIN_DIR
+else
+  cargo build --release -q -p bounceguard -p bounceguard-benches
+  BIN=${CARGO_TARGET_DIR:-target}/release
+fi
 WORK=$(mktemp -d /tmp/bounceguard-sns-bench.XXXXXX)
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
@@ -79,7 +87,23 @@ RUST_LOG=warn "$BIN/bounceguard" serve --config "$WORK/bg.toml" 2>"$WORK/bg.log"
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 
 echo "machine: $(nproc) cores, $(uname -r); $COUNT notifications, $CONNECTIONS connections, $(echo "$DATABASE" | cut -d: -f1)"
-"$BIN/sns_load" "127.0.0.1:$PORT" /sns "$CONNECTIONS" "$WORK/notifications.jsonl"
+PERF_PID=
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -q ${PERF_ARGS:--g} -p "$PID" -o "$PERF_OUT" 2>/dev/null & PERF_PID=$!
+  sleep 0.5
+fi
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+SERVER_BEFORE=$(cpu_ticks "$PID")
+DRIVER_START=$(date +%s.%N)
+TIMEFORMAT="driver CPU %U s user + %S s system over %R s"; time "$BIN/sns_load" "127.0.0.1:$PORT" /sns "$CONNECTIONS" "$WORK/notifications.jsonl"
+DRIVER_END=$(date +%s.%N)
+SERVER_AFTER=$(cpu_ticks "$PID")
+if [ -n "$PERF_PID" ]; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; fi
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# CPU the server used while the driver ran (user + system, all threads), per notification.
+awk -v t="$((SERVER_AFTER - SERVER_BEFORE))" -v hz="$(getconf CLK_TCK)" -v n="$COUNT" \
+    -v s="$DRIVER_START" -v e="$DRIVER_END" 'BEGIN {
+  printf "server CPU %.2f s over %.2f s wall (%.2f cores), %.0f us per notification\n", \
+    t / hz, e - s, t / hz / (e - s), t / hz / n * 1e6 }'
 suppressed=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^bounceguard_events_total\{type="Bounce"\}/ {print $2}')
 echo "Bounce events applied (from /metrics): $suppressed"

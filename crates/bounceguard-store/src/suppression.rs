@@ -20,6 +20,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{FromRow, QueryBuilder};
 
 use crate::{Db, Store, StoreError, clamp_limit};
@@ -46,7 +48,7 @@ const BULK_SQLITE_CACHE_KIB: i64 = -262_144;
 
 /// Advisory-lock key that serialises suppression writes on PostgreSQL (an arbitrary constant:
 /// "bgsuppr" in ASCII).
-const PG_LOCK_KEY: i64 = 0x0062_6773_7570_7072;
+pub(crate) const PG_LOCK_KEY: i64 = 0x0062_6773_7570_7072;
 
 /// Why an address is on the list: SES's `BOUNCE` or `COMPLAINT` (the workspace's one type).
 pub use bounceguard_core::SuppressionReason as SuppressedReason;
@@ -498,9 +500,12 @@ fn from_db_hash(value: i64) -> u64 {
 
 /// A stored value that the migrations' CHECK constraints should have made impossible.
 fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::from(sqlx::Error::Decode(
-        format!("unexpected {what} {value:?} in the database").into(),
-    ))
+    StoreError::from(corrupt_sqlx(what, value))
+}
+
+/// [`corrupt`] as the driver's error, for code that runs inside another module's transaction.
+fn corrupt_sqlx(what: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unexpected {what} {value:?} in the database").into())
 }
 
 fn reason_from_db(text: &str) -> Result<SuppressedReason, StoreError> {
@@ -658,6 +663,236 @@ macro_rules! delete_returning {
     }};
 }
 
+/// What a batch of puts does, worked out from the reasons stored before it
+/// ([`plan_puts`]).
+struct PutPlan<'a> {
+    /// Each entry's outcome, in order.
+    outcomes: Vec<PutSuppressedOutcome>,
+    /// Change-log rows `(address, hash, reason)`, one per entry that changed something, in order.
+    changes: Vec<(&'a str, i64, &'a str)>,
+    /// The entry each changed address ends with (what is stored), in address order.
+    rows: Vec<(&'a SuppressionWrite, i64)>,
+    /// The change-log time: the latest `now_ms` among the changed entries.
+    at_ms: i64,
+}
+
+/// Works out a batch of puts as [`Store::put_suppressed`] calls in order would do them: an
+/// entry whose address has the same reason (stored, or from an earlier entry) is `Unchanged`
+/// and writes nothing; otherwise it is logged and its address ends up stored as its last
+/// changed entry. `stored` holds the reasons on the list now (addresses not on it absent).
+fn plan_puts<'a>(
+    entries: &[(&'a SuppressionWrite, i64)],
+    mut stored: HashMap<&'a str, SuppressedReason>,
+) -> PutPlan<'a> {
+    let mut outcomes = Vec::with_capacity(entries.len());
+    let mut changes = Vec::new();
+    let mut last_change: HashMap<&str, (&SuppressionWrite, i64)> = HashMap::new();
+    let mut at_ms = 0;
+    for &(entry, now_ms) in entries {
+        let outcome = match stored.get(entry.address.as_str()) {
+            Some(old) if *old == entry.reason => {
+                outcomes.push(PutSuppressedOutcome::Unchanged);
+                continue;
+            }
+            Some(old) => PutSuppressedOutcome::ReasonChanged(*old),
+            None => PutSuppressedOutcome::Created,
+        };
+        stored.insert(entry.address.as_str(), entry.reason);
+        changes.push((
+            entry.address.as_str(),
+            to_db_hash(entry.hash),
+            entry.reason.as_str(),
+        ));
+        last_change.insert(entry.address.as_str(), (entry, now_ms));
+        at_ms = i64::max(at_ms, now_ms);
+        outcomes.push(outcome);
+    }
+    // In key order: fewer index pages touched, and concurrent writers lock rows in one order.
+    let mut rows: Vec<(&SuppressionWrite, i64)> = last_change.into_values().collect();
+    rows.sort_unstable_by(|a, b| a.0.address.cmp(&b.0.address));
+    PutPlan {
+        outcomes,
+        changes,
+        rows,
+        at_ms,
+    }
+}
+
+/// The distinct addresses of `entries`.
+fn distinct_addresses<'a>(entries: &[(&'a SuppressionWrite, i64)]) -> Vec<&'a str> {
+    let mut addresses: Vec<&str> = entries.iter().map(|(e, _)| e.address.as_str()).collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    addresses
+}
+
+/// The stored reasons of `rows` read back as `(address, reason)`, keyed by the caller's
+/// address strings.
+fn stored_reasons<'a>(
+    addresses: &[&'a str],
+    rows: Vec<(String, String)>,
+) -> Result<HashMap<&'a str, SuppressedReason>, sqlx::Error> {
+    let mut stored = HashMap::with_capacity(rows.len());
+    for (address, reason) in rows {
+        let reason = SuppressedReason::parse(&reason)
+            .ok_or_else(|| corrupt_sqlx("suppression reason", &reason))?;
+        if let Ok(i) = addresses.binary_search(&address.as_str())
+            && let Some(key) = addresses.get(i)
+        {
+            stored.insert(*key, reason);
+        }
+    }
+    Ok(stored)
+}
+
+/// The upsert both backends finish a put with (after their own row source).
+const UPSERT_CONFLICT: &str = " ON CONFLICT (address) DO UPDATE SET \
+    address_hash = excluded.address_hash, reason = excluded.reason, \
+    last_update_ms = excluded.last_update_ms, source = excluded.source, \
+    message_id = excluded.message_id, feedback_id = excluded.feedback_id";
+
+/// Puts `entries` (each with its `now_ms`) on the list inside an open SQLite transaction, each
+/// as [`Store::put_suppressed`] would, in order ([`plan_puts`]). Four statements whatever the
+/// batch size, each with fixed text (so prepared once) and the rows passed as one JSON array
+/// (`json_each`): every statement costs a round trip to the driver's thread, and multi-row
+/// `VALUES` lists of varying length were re-prepared on every batch.
+pub(crate) async fn put_entries_sqlite(
+    tx: &mut SqliteConnection,
+    entries: &[(&SuppressionWrite, i64)],
+) -> Result<Vec<PutSuppressedOutcome>, sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let addresses = distinct_addresses(entries);
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT address, reason FROM suppressed_destinations \
+         WHERE address IN (SELECT value FROM json_each($1))",
+    )
+    .bind(to_json(&addresses)?)
+    .fetch_all(&mut *tx)
+    .await?;
+    let plan = plan_puts(entries, stored_reasons(&addresses, rows)?);
+    if plan.changes.is_empty() {
+        return Ok(plan.outcomes);
+    }
+    let rows: Vec<_> = plan
+        .rows
+        .iter()
+        .map(|(e, at)| {
+            (
+                e.address.as_str(),
+                to_db_hash(e.hash),
+                e.reason.as_str(),
+                at,
+                e.source.as_str(),
+                e.message_id.as_deref(),
+                e.feedback_id.as_deref(),
+            )
+        })
+        .collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO suppressed_destinations (address, address_hash, reason, last_update_ms, \
+         source, message_id, feedback_id) SELECT value ->> 0, value ->> 1, value ->> 2, \
+         value ->> 3, value ->> 4, value ->> 5, value ->> 6 FROM json_each($1) WHERE true\
+         {UPSERT_CONFLICT}"
+    )))
+    .bind(to_json(&rows)?)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO suppression_changes (address, address_hash, op, reason, at_ms) \
+         SELECT value ->> 0, value ->> 1, 'put', value ->> 2, $2 FROM json_each($1) ORDER BY key",
+    )
+    .bind(to_json(&plan.changes)?)
+    .bind(plan.at_ms)
+    .execute(&mut *tx)
+    .await?;
+    Ok(plan.outcomes)
+}
+
+/// [`put_entries_sqlite`] on PostgreSQL: arrays and `UNNEST`, fixed SQL, then the change
+/// notification. The caller must hold the suppression advisory lock ([`PG_LOCK_KEY`], taken
+/// first in the transaction), so change seqs commit in order.
+pub(crate) async fn put_entries_postgres(
+    tx: &mut PgConnection,
+    entries: &[(&SuppressionWrite, i64)],
+) -> Result<Vec<PutSuppressedOutcome>, sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let addresses = distinct_addresses(entries);
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT address, reason FROM suppressed_destinations WHERE address = ANY($1::text[])",
+    )
+    .bind(&addresses)
+    .fetch_all(&mut *tx)
+    .await?;
+    let plan = plan_puts(entries, stored_reasons(&addresses, rows)?);
+    if plan.changes.is_empty() {
+        return Ok(plan.outcomes);
+    }
+    let rows = &plan.rows;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO suppressed_destinations (address, address_hash, reason, last_update_ms, \
+         source, message_id, feedback_id) SELECT * FROM UNNEST($1::text[], $2::int8[], \
+         $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[]){UPSERT_CONFLICT}"
+    )))
+    .bind(
+        rows.iter()
+            .map(|(e, _)| e.address.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|(e, _)| to_db_hash(e.hash))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|(e, _)| e.reason.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.iter().map(|(_, at)| *at).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|(e, _)| e.source.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|(e, _)| e.message_id.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|(e, _)| e.feedback_id.as_deref())
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO suppression_changes (address, address_hash, op, reason, at_ms) \
+         SELECT a, h, 'put', r, $4 FROM UNNEST($1::text[], $2::int8[], $3::text[]) \
+         WITH ORDINALITY AS u(a, h, r, n) ORDER BY n",
+    )
+    .bind(plan.changes.iter().map(|c| c.0).collect::<Vec<_>>())
+    .bind(plan.changes.iter().map(|c| c.1).collect::<Vec<_>>())
+    .bind(plan.changes.iter().map(|c| c.2).collect::<Vec<_>>())
+    .bind(plan.at_ms)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, CAST((SELECT MAX(seq) FROM suppression_changes) AS TEXT))")
+        .bind(SUPPRESSION_CHANNEL)
+        .execute(&mut *tx)
+        .await?;
+    Ok(plan.outcomes)
+}
+
+/// `value` as JSON text, for the `json_each` statements on SQLite.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
 /// Largest batch of [`Store::put_suppressed`] calls committed together.
 const PUTS_PER_COMMIT: usize = 512;
 
@@ -758,58 +993,27 @@ impl Store {
         &self,
         entries: &[(SuppressionWrite, i64)],
     ) -> Result<Vec<PutSuppressedOutcome>, StoreError> {
-        with_suppression_tx!(&self.inner.db, tx, pg, DB => {
-            let mut outcomes = Vec::with_capacity(entries.len());
-            let mut changes = Vec::new();
-            let mut last_ms = 0;
-            for (entry, now_ms) in entries {
-                let old: Option<String> = sqlx::query_scalar(
-                    "SELECT reason FROM suppressed_destinations WHERE address = $1",
-                )
-                .bind(&entry.address)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let outcome = match old.as_deref().map(reason_from_db).transpose()? {
-                    Some(old) if old == entry.reason => {
-                        outcomes.push(PutSuppressedOutcome::Unchanged);
-                        continue;
-                    }
-                    Some(old) => PutSuppressedOutcome::ReasonChanged(old),
-                    None => PutSuppressedOutcome::Created,
-                };
-                sqlx::query(
-                    "INSERT INTO suppressed_destinations (address, address_hash, reason, \
-                     last_update_ms, source, message_id, feedback_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (address) DO UPDATE SET \
-                     address_hash = excluded.address_hash, reason = excluded.reason, \
-                     last_update_ms = excluded.last_update_ms, source = excluded.source, \
-                     message_id = excluded.message_id, feedback_id = excluded.feedback_id",
-                )
-                .bind(&entry.address)
-                .bind(to_db_hash(entry.hash))
-                .bind(entry.reason.as_str())
-                .bind(*now_ms)
-                .bind(&entry.source)
-                .bind(entry.message_id.as_deref())
-                .bind(entry.feedback_id.as_deref())
-                .execute(&mut *tx)
-                .await?;
-                changes.push((
-                    entry.address.clone(),
-                    to_db_hash(entry.hash),
-                    "put",
-                    Some(entry.reason.as_str()),
-                ));
-                last_ms = last_ms.max(*now_ms);
-                outcomes.push(outcome);
+        let entries: Vec<(&SuppressionWrite, i64)> =
+            entries.iter().map(|(e, at)| (e, *at)).collect();
+        let outcomes = match &self.inner.db {
+            Db::Sqlite { write, .. } => {
+                let mut tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                let outcomes = put_entries_sqlite(&mut tx, &entries).await?;
+                tx.commit().await?;
+                outcomes
             }
-            if changes.is_empty() {
-                return Ok(outcomes);
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PG_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                let outcomes = put_entries_postgres(&mut tx, &entries).await?;
+                tx.commit().await?;
+                outcomes
             }
-            log_changes!(tx, pg, DB, &changes, last_ms);
-            tx.commit().await?;
-            Ok(outcomes)
-        })
+        };
+        Ok(outcomes)
     }
 
     /// Takes one address off the list (DeleteSuppressedDestination); returns the entry it
@@ -1297,5 +1501,65 @@ impl Store {
             sql.build_query_as().fetch_all(pool).await?
         });
         rows.into_iter().map(JobRow::into_record).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(address: &str, hash: u64, reason: SuppressedReason, source: &str) -> SuppressionWrite {
+        SuppressionWrite {
+            address: address.to_string(),
+            hash,
+            reason,
+            source: source.to_string(),
+            message_id: None,
+            feedback_id: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_of_puts_is_planned_as_calls_in_order_would_do_it() {
+        use PutSuppressedOutcome::{Created, ReasonChanged, Unchanged};
+        use SuppressedReason::{Bounce, Complaint};
+        let a1 = write("a@x", 1, Bounce, "first");
+        let a2 = write("a@x", 1, Bounce, "second");
+        let a3 = write("a@x", 1, Complaint, "third");
+        let b = write("b@x", 2, Complaint, "b");
+        let c = write("c@x", 3, Complaint, "c");
+        let entries = [(&a1, 10), (&a2, 20), (&a3, 30), (&b, 40), (&c, 25)];
+        // b is stored with the same reason, c with another.
+        let stored: HashMap<&str, SuppressedReason> =
+            [("b@x", Complaint), ("c@x", Bounce)].into_iter().collect();
+        let plan = plan_puts(&entries, stored);
+        assert_eq!(
+            plan.outcomes,
+            vec![
+                Created,
+                Unchanged,
+                ReasonChanged(Bounce),
+                Unchanged,
+                ReasonChanged(Bounce)
+            ]
+        );
+        // a: created, then its reason changed (two rows); c changed; b and a's repeat: none.
+        assert_eq!(
+            plan.changes,
+            vec![
+                ("a@x", 1, "BOUNCE"),
+                ("a@x", 1, "COMPLAINT"),
+                ("c@x", 3, "COMPLAINT")
+            ]
+        );
+        // a ends as its last changed entry (the third), with that entry's time.
+        let rows: Vec<(&str, &str, i64)> = plan
+            .rows
+            .iter()
+            .map(|(e, at)| (e.address.as_str(), e.source.as_str(), *at))
+            .collect();
+        assert_eq!(rows, vec![("a@x", "third", 30), ("c@x", "c", 25)]);
+        // The log time is the latest changed entry's (b at 40 changed nothing).
+        assert_eq!(plan.at_ms, 30);
     }
 }

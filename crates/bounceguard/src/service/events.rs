@@ -1,13 +1,15 @@
 //! SES event ingestion (issue 6, first part): `POST /api/v1/events` takes the SES event JSON
 //! (identity notification or event publishing) without the SNS envelope, stores one event row
 //! per recipient, and puts the recipients of a permanent bounce or a complaint on the suppression
-//! list, with the event as the recorded source (`event:<feedback id>`). The SNS endpoint, the rates
-//! and the guard come later; an SNS delivery will go through [`Gateway::ingest_event`] with its
-//! SNS MessageId for exactly-once application.
+//! list, with the event as the recorded source (`event:<feedback id>`). An SNS delivery goes
+//! through [`Gateway::ingest_event`] with its SNS MessageId for exactly-once application. The
+//! event and its suppression entries are committed in ONE transaction
+//! (`Store::apply_events_and_suppress_once`): an answer means both are stored, a failure leaves
+//! neither (and SNS's retry applies both); the in-memory index is updated after the commit.
 
 use bounceguard_core::{ErrorCode, SesError};
 use bounceguard_events::ses::{Bounce, Channel, EventDetail, Mail, SesEvent};
-use bounceguard_store::NewEvent;
+use bounceguard_store::{NewEvent, SuppressionWrite};
 use serde::Serialize;
 
 use super::{Gateway, now_ms, store_error};
@@ -144,9 +146,30 @@ impl Gateway {
                 raw_json: json.to_string(),
             })
             .collect();
+        // The recipients to suppress (a permanent bounce or a complaint, for the reasons the
+        // account suppresses): written in the same transaction as the event, so the 200 means
+        // both are stored and a failure leaves neither (SNS's retry then applies both).
+        let mut writes = Vec::new();
+        if may_suppress
+            && let Some((reason, recipients)) = event.suppression_candidates()
+            && self.suppressed_reasons().contains(&reason)
+        {
+            let source = format!("event:{}", feedback_id.as_deref().unwrap_or("-"));
+            for address in recipients {
+                let canonical = self.canonical_address(address);
+                writes.push(SuppressionWrite {
+                    hash: bounceguard_suppression::hash(&canonical),
+                    address: canonical,
+                    reason,
+                    source: source.clone(),
+                    message_id: Some(event.mail.message_id.clone()),
+                    feedback_id: feedback_id.clone(),
+                });
+            }
+        }
         let applied = self
             .store()
-            .apply_events_once(sns_message_id, topic, &rows, now_ms())
+            .apply_events_and_suppress_once(sns_message_id, topic, rows, writes.clone(), now_ms())
             .await
             .map_err(store_error)?;
         if applied {
@@ -161,27 +184,10 @@ impl Gateway {
             self.invalidate_window().await;
         }
         let mut suppressed = Vec::new();
-        if applied
-            && may_suppress
-            && let Some((reason, recipients)) = event.suppression_candidates()
-        {
-            // Only the reasons the account suppresses for (PutAccountSuppressionAttributes).
-            let recipients = if self.suppressed_reasons().contains(&reason) {
-                recipients
-            } else {
-                Vec::new()
-            };
-            let source = format!("event:{}", feedback_id.as_deref().unwrap_or("-"));
-            for address in recipients {
-                self.suppress(
-                    address,
-                    reason,
-                    &source,
-                    Some(event.mail.message_id.clone()),
-                    feedback_id.clone(),
-                )
-                .await?;
-                suppressed.push(self.canonical_address(address));
+        if applied {
+            for write in writes {
+                self.suppression_index().insert(write.hash, write.reason);
+                suppressed.push(write.address);
             }
         }
         Ok(Ingested {
