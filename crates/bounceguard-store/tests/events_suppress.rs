@@ -7,11 +7,10 @@
 use bounceguard_store::{
     Backend, ChangeOp, ListenEvent, NewEvent, Store, StoreError, SuppressedReason, SuppressionWrite,
 };
-use sqlx::Connection;
 
 mod common;
 
-use common::each_backend;
+use common::{each_backend, execute_outside};
 
 fn bounce(message_id: &str, recipient: &str) -> NewEvent {
     NewEvent {
@@ -34,25 +33,6 @@ fn entry(address: &str, hash: u64, reason: SuppressedReason, message_id: &str) -
         source: format!("event:fb-{message_id}"),
         message_id: Some(message_id.to_string()),
         feedback_id: Some(format!("fb-{message_id}")),
-    }
-}
-
-async fn execute_outside(backend: Backend, url: &str, statements: &[&'static str]) {
-    match backend {
-        Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-            for statement in statements {
-                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
-            }
-            conn.close().await.unwrap();
-        }
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            for statement in statements {
-                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
-            }
-            conn.close().await.unwrap();
-        }
     }
 }
 

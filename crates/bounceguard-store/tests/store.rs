@@ -14,7 +14,7 @@ mod common;
 
 use sqlx::Connection;
 
-use common::{database_url, each_backend};
+use common::{database_url, each_backend, execute_outside};
 
 /// 2026-01-01T10:00:00.000Z in ms: 20454 days * 86 400 000 + 10 h * 3 600 000.
 const TEN_AM: i64 = 20_454 * 86_400_000 + 10 * 3_600_000;
@@ -796,26 +796,6 @@ async fn close_twice_and_from_clones_is_safe() {
         reopened.close().await;
     })
     .await;
-}
-
-/// Runs `statements` on a connection of its own (not the store's).
-async fn execute_outside(backend: Backend, url: &str, statements: &[&'static str]) {
-    match backend {
-        Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-            for statement in statements {
-                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
-            }
-            conn.close().await.unwrap();
-        }
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            for statement in statements {
-                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
-            }
-            conn.close().await.unwrap();
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,3 +82,27 @@ pub fn database_url(admin_url: &str, name: &str) -> String {
 }
 
 // ---------------------------------------------------------------- fixtures
+
+/// Runs `statements` on a connection of its own (not the store's).
+pub async fn execute_outside(
+    backend: bounceguard_store::Backend,
+    url: &str,
+    statements: &[&'static str],
+) {
+    match backend {
+        bounceguard_store::Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            for statement in statements {
+                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        }
+        bounceguard_store::Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            for statement in statements {
+                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
+            }
+            conn.close().await.unwrap();
+        }
+    }
+}
