@@ -439,7 +439,11 @@ async fn a_job_left_in_progress_by_a_stopped_server_is_failed() {
         created_ms,
         completed_ms: None,
     };
-    // One from a server that stopped a minute ago, one that is still running (fresh heartbeat).
+    // One from a server that stopped a minute ago, one that is still running (created just now,
+    // fresh heartbeat). The running one must not look stale even for an instant: the server's
+    // own sweep (at start and every 15 s) may run between any two of these calls. That an old
+    // job is kept alive by its heartbeat alone is the store test's job
+    // (bounceguard-store/tests/suppression.rs).
     let store = &server.store;
     assert!(
         store
@@ -449,7 +453,7 @@ async fn a_job_left_in_progress_by_a_stopped_server_is_failed() {
     );
     assert!(
         store
-            .create_import_job(&job("running", now - 60_000))
+            .create_import_job(&job("running", now))
             .await
             .expect("create")
     );
