@@ -3,28 +3,25 @@
 //!
 //! The moto URL comes from `TEST_MOTO_URL`. Without it the S3 tests print "skipping moto" and
 //! pass, unless `CI` is set: then they fail, because the test script is meant to start moto.
-//! The gateway reads S3 with an explicit test credential ([`Gateway::use_s3_source`]); the
+//! The gateway reads S3 with an explicit test credential ([`bounceguard::service::Gateway::use_s3_source`]); the
 //! standard credential chain is exercised by the end-to-end test with the real binary.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_s3 as s3;
 use aws_sdk_sesv2 as sesv2;
-use bounceguard::auth::Authenticator;
 use bounceguard::config::Config;
-use bounceguard::http::{AppState, run};
-use bounceguard::service::Gateway;
 use bounceguard::service::suppression::import::STALE_MESSAGE;
 use bounceguard_store::{ImportAction, ImportJobRecord, ImportJobStatus};
 use sesv2::types::{
     DataFormat, ImportDataSource, ImportDestination, JobStatus, SuppressionListDestination,
     SuppressionListImportAction, SuppressionListReason,
 };
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+
+mod common;
+
+use common::TestServer;
 
 fn moto_url() -> Option<String> {
     match std::env::var("TEST_MOTO_URL") {
@@ -48,96 +45,34 @@ fn bucket_name(what: &str) -> String {
     format!("bg-{what}-{}-{nanos}", std::process::id())
 }
 
-/// A gateway on 127.0.0.1:0 over a fresh SQLite file, reading S3 from `moto` (if given).
-struct Server {
-    addr: SocketAddr,
-    gateway: Arc<Gateway>,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-    store: bounceguard_store::Store,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start(moto: Option<&str>) -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut toml = format!(
-            "database = \"sqlite://{}\"\nidentities = [\"sender@shop.example\"]\n",
-            dir.path().join("bg.db").display()
-        );
-        if let Some(url) = moto {
-            toml.push_str(&format!("[s3]\nendpoint_url = \"{url}\"\n"));
-        }
-        let config = Arc::new(Config::from_toml_and_env(&toml, &HashMap::new()).expect("config"));
-        assert_eq!(
-            config.s3_settings().force_path_style,
-            moto.is_some(),
-            "path style follows endpoint_url"
-        );
-        let store = bounceguard_store::Store::open(&config.database)
-            .await
-            .expect("store");
-        let gateway = Arc::new(
-            Gateway::new(config.clone(), store.clone())
-                .await
-                .expect("gateway"),
-        );
-        if let Some(url) = moto {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .endpoint_url(url)
-                .credentials_provider(s3::config::Credentials::new(
-                    "AKIDMOTO", "secret", None, None, "test",
-                ))
-                .load()
-                .await;
-            assert!(gateway.use_s3_source(bounceguard_s3::S3Source::from_sdk_config(&sdk, true)));
-        }
-        gateway.spawn_suppression_sync();
-        let state = AppState {
-            gateway: gateway.clone(),
-            auth: Arc::new(Authenticator::new(&config)),
-        };
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            run(listener, state, async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("server");
-        });
-        Server {
-            addr,
-            gateway,
-            stop: Some(stop),
-            task,
-            store,
-            _dir: dir,
-        }
+/// The test server (a fresh SQLite file), its import jobs reading S3 from `moto` (if given).
+async fn start(moto: Option<&str>) -> TestServer {
+    let mut toml = "identities = [\"sender@shop.example\"]\n".to_string();
+    if let Some(url) = moto {
+        toml.push_str(&format!("[s3]\nendpoint_url = \"{url}\"\n"));
     }
-
-    fn ses_v2(&self) -> sesv2::Client {
-        let config = sesv2::Config::builder()
-            .behavior_version(sesv2::config::BehaviorVersion::latest())
-            .region(sesv2::config::Region::new("us-east-1"))
-            .endpoint_url(format!("http://{}", self.addr))
-            .retry_config(sesv2::config::retry::RetryConfig::disabled())
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
+    let server = TestServer::start(&toml).await;
+    assert_eq!(
+        server.config.s3_settings().force_path_style,
+        moto.is_some(),
+        "path style follows endpoint_url"
+    );
+    if let Some(url) = moto {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(url)
+            .credentials_provider(s3::config::Credentials::new(
+                "AKIDMOTO", "secret", None, None, "test",
             ))
-            .build();
-        sesv2::Client::from_conf(config)
+            .load()
+            .await;
+        assert!(
+            server
+                .gateway()
+                .use_s3_source(bounceguard_s3::S3Source::from_sdk_config(&sdk, true))
+        );
     }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let _ = self.task.await;
-        self.store.close().await;
-    }
+    server
 }
 
 fn moto_s3(url: &str) -> s3::Client {
@@ -259,7 +194,7 @@ async fn csv_and_json_jobs_put_and_delete_addresses_with_counts_and_failures() {
         "ann@customer.org,BOUNCE\nnot-an-address,BOUNCE\nBob@Customer.ORG,COMPLAINT\ncat@customer.org,bounce\ndan@customer.org,COMPLAINT\n",
     )
     .await;
-    let server = Server::start(Some(&moto)).await;
+    let server = start(Some(&moto)).await;
     let client = server.ses_v2();
     let url = format!("s3://{bucket}/lists/put.csv");
 
@@ -300,11 +235,11 @@ async fn csv_and_json_jobs_put_and_delete_addresses_with_counts_and_failures() {
         Some(SuppressionListReason::Complaint)
     );
     assert_eq!(reason_of(&client, "cat@customer.org").await, None);
-    let index = server.gateway.suppression_index();
+    let index = server.gateway().suppression_index();
     assert!(index.lookup("ann@customer.org").is_some());
     assert!(index.lookup("dan@customer.org").is_some());
     let source = server
-        .store
+        .store()
         .get_suppressed("ann@customer.org")
         .await
         .expect("get")
@@ -327,14 +262,14 @@ async fn csv_and_json_jobs_put_and_delete_addresses_with_counts_and_failures() {
         (Some(3), Some(2))
     );
     let after = server
-        .store
+        .store()
         .get_suppressed("ann@customer.org")
         .await
         .expect("get")
         .expect("entry");
     assert_eq!(after.last_update_ms, before);
     assert_eq!(after.source, format!("import:{id}"), "first import kept");
-    assert_eq!(server.store.count_suppressed().await.expect("count"), 3);
+    assert_eq!(server.store().count_suppressed().await.expect("count"), 3);
 
     // A JSON DELETE job takes two of them off again.
     put_object(
@@ -386,7 +321,7 @@ async fn a_missing_key_or_bucket_fails_the_job_with_a_message() {
         .send()
         .await
         .expect("create bucket");
-    let server = Server::start(Some(&moto)).await;
+    let server = start(Some(&moto)).await;
     let client = server.ses_v2();
 
     let id = create_job(
@@ -425,7 +360,7 @@ async fn a_missing_key_or_bucket_fails_the_job_with_a_message() {
 
 #[tokio::test]
 async fn a_job_left_in_progress_by_a_stopped_server_is_failed() {
-    let server = Server::start(None).await;
+    let server = start(None).await;
     let now = chrono::Utc::now().timestamp_millis();
     let job = |id: &str, created_ms: i64| ImportJobRecord {
         id: id.to_string(),
@@ -444,7 +379,7 @@ async fn a_job_left_in_progress_by_a_stopped_server_is_failed() {
     // own sweep (at start and every 15 s) may run between any two of these calls. That an old
     // job is kept alive by its heartbeat alone is the store test's job
     // (bounceguard-store/tests/suppression.rs).
-    let store = &server.store;
+    let store = server.store();
     assert!(
         store
             .create_import_job(&job("crashed", now - 60_000))
@@ -466,14 +401,14 @@ async fn a_job_left_in_progress_by_a_stopped_server_is_failed() {
 
     // The sync task sweeps too (at start and periodically), so the count may already be taken.
     let swept = server
-        .gateway
+        .gateway()
         .fail_stale_import_jobs()
         .await
         .expect("sweep");
     assert!(swept <= 1, "{swept}");
     assert_eq!(
         server
-            .gateway
+            .gateway()
             .fail_stale_import_jobs()
             .await
             .expect("sweep"),

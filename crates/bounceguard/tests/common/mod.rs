@@ -80,6 +80,7 @@ pub fn bounce_event(message_id: &str, to: &str, bounce_type: &str) -> String {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub config: Arc<Config>,
+    gateway: Arc<Gateway>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     store: bounceguard_store::Store,
@@ -120,7 +121,7 @@ impl TestServer {
         let gateway = Arc::new(gateway.expect("gateway"));
         gateway.spawn_suppression_sync();
         let state = AppState {
-            gateway,
+            gateway: gateway.clone(),
             auth: Arc::new(Authenticator::new(&config)),
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -136,6 +137,7 @@ impl TestServer {
         TestServer {
             addr,
             config,
+            gateway,
             stop: Some(stop),
             task: Some(task),
             store,
@@ -155,6 +157,11 @@ impl TestServer {
             "account_id = \"{ACCOUNT}\"\nidentities = [\"shop.example\"]\n[[credentials]]\naccess_key_id = \"{ACCESS_KEY}\"\nsecret_access_key = \"{SECRET_KEY}\"\nprincipal = \"{PRINCIPAL}\"\n"
         ))
         .await
+    }
+
+    /// The server's gateway (what the HTTP fronts call).
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.gateway
     }
 
     /// The server's store (another handle on it acts like the CLI beside the server).
