@@ -42,3 +42,30 @@ pub async fn read_response<R: AsyncBufRead + Unpin>(
     reader.read_exact(body).await?;
     Ok(status)
 }
+
+/// Waits for every connection task and adds up their counts; answers the sum and how many
+/// connections broke (each reported on stderr with `label`).
+pub async fn join_connections<C>(
+    tasks: Vec<tokio::task::JoinHandle<io::Result<C>>>,
+    label: &str,
+) -> (C, usize)
+where
+    C: Default + std::ops::AddAssign,
+{
+    let mut total = C::default();
+    let mut broken = 0;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(counts)) => total += counts,
+            Ok(Err(e)) => {
+                broken += 1;
+                eprintln!("{label} connection failed: {e}");
+            }
+            Err(e) => {
+                broken += 1;
+                eprintln!("{label} task failed: {e}");
+            }
+        }
+    }
+    (total, broken)
+}

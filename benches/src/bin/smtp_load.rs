@@ -52,6 +52,14 @@ struct Counts {
     sessions: u64,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, c: Counts) {
+        self.accepted += c.accepted;
+        self.failed += c.failed;
+        self.sessions += c.sessions;
+    }
+}
+
 /// Reads one (possibly multi-line) SMTP reply; answers its code.
 async fn reply(reader: &mut BufReader<OwnedReadHalf>, line: &mut String) -> io::Result<u16> {
     loop {
@@ -315,25 +323,7 @@ async fn main() {
         }
         _ => usage(),
     }
-    let mut total = Counts::default();
-    let mut broken = 0;
-    for task in tasks {
-        match task.await {
-            Ok(Ok(c)) => {
-                total.accepted += c.accepted;
-                total.failed += c.failed;
-                total.sessions += c.sessions;
-            }
-            Ok(Err(e)) => {
-                broken += 1;
-                eprintln!("{mode} connection failed: {e}");
-            }
-            Err(e) => {
-                broken += 1;
-                eprintln!("{mode} task failed: {e}");
-            }
-        }
-    }
+    let (total, broken): (Counts, usize) = bounceguard_benches::join_connections(tasks, mode).await;
     let elapsed = start.elapsed().as_secs_f64();
     println!(
         "{mode}: {:.0} msg/s ({} accepted in {elapsed:.1} s over {connections} connections, {} refused, {broken} connections broken{})",

@@ -21,6 +21,13 @@ struct Counts {
     other: u64,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, c: Counts) {
+        self.applied += c.applied;
+        self.other += c.other;
+    }
+}
+
 async fn connection(
     addr: String,
     path: String,
@@ -92,24 +99,8 @@ async fn main() {
             ))
         })
         .collect();
-    let mut total = Counts::default();
-    let mut broken = 0;
-    for task in tasks {
-        match task.await {
-            Ok(Ok(c)) => {
-                total.applied += c.applied;
-                total.other += c.other;
-            }
-            Ok(Err(e)) => {
-                broken += 1;
-                eprintln!("connection failed: {e}");
-            }
-            Err(e) => {
-                broken += 1;
-                eprintln!("task failed: {e}");
-            }
-        }
-    }
+    let (total, broken): (Counts, usize) =
+        bounceguard_benches::join_connections(tasks, "sns").await;
     let elapsed = start.elapsed().as_secs_f64();
     println!(
         "sns: {:.0} notifications/s applied ({} applied in {elapsed:.2} s over {connections} connections, {} not applied, {broken} connections broken)",
