@@ -246,13 +246,12 @@ async fn commit_batch(sink: &mut Sink, batch: &mut Vec<Job>, counters: &Counters
 
 /// Writes `batch` in one transaction and commits it.
 async fn write(sink: &mut Sink, batch: &[Job]) -> Result<(), BatchError> {
-    let sqlx = |e| Cause::Sqlx(e);
     match sink {
         Sink::Sqlite { gate, writer } => {
             let _gate = gate
                 .acquire()
                 .await
-                .map_err(|e| BatchError::Begin(sqlx(e)))?;
+                .map_err(|e| BatchError::Begin(Cause::Sqlx(e)))?;
             // Blocking, and meant to be: this future runs on the writer's own thread.
             Ok(writer.write(batch.iter().map(|job| &job.message))?)
         }
@@ -261,18 +260,25 @@ async fn write(sink: &mut Sink, batch: &[Job]) -> Result<(), BatchError> {
             let mut tx = write
                 .begin_with("BEGIN IMMEDIATE")
                 .await
-                .map_err(|e| BatchError::Begin(sqlx(e)))?;
+                .map_err(|e| BatchError::Begin(Cause::Sqlx(e)))?;
             insert_sqlite(&mut tx, batch)
                 .await
-                .map_err(|e| BatchError::Statement(sqlx(e)))?;
-            tx.commit().await.map_err(|e| BatchError::Commit(sqlx(e)))
+                .map_err(|e| BatchError::Statement(Cause::Sqlx(e)))?;
+            tx.commit()
+                .await
+                .map_err(|e| BatchError::Commit(Cause::Sqlx(e)))
         }
         Sink::Pool(Db::Postgres(pool)) => {
-            let mut tx = pool.begin().await.map_err(|e| BatchError::Begin(sqlx(e)))?;
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(|e| BatchError::Begin(Cause::Sqlx(e)))?;
             insert_postgres(&mut tx, batch)
                 .await
-                .map_err(|e| BatchError::Statement(sqlx(e)))?;
-            tx.commit().await.map_err(|e| BatchError::Commit(sqlx(e)))
+                .map_err(|e| BatchError::Statement(Cause::Sqlx(e)))?;
+            tx.commit()
+                .await
+                .map_err(|e| BatchError::Commit(Cause::Sqlx(e)))
         }
     }
 }

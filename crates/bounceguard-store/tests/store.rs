@@ -912,7 +912,8 @@ async fn close_commits_sends_still_queued() {
 
 /// The send writer has a SQLite connection of its own; the store's other writes go through
 /// sqlx's write connection. Both write the same file at once here: every write must succeed
-/// (none may run into the busy timeout's SQLITE_BUSY) and all of it must be there afterwards.
+/// and all of it must be there after a reopen. (That they queue in-process rather than wait out
+/// SQLITE_BUSY is not visible here: the busy timeout would let both succeed too.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_and_other_writes_share_the_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
