@@ -340,9 +340,17 @@ test("with an admin token the dashboard answers 401 until the login form is used
     await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
     assert.match(await page.locator(".error").textContent(), /not the admin token/);
     await page.fill("input[name=token]", "browser-admin-token");
-    const [answer] = await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+    // The login lands on the overview, which then fetches its chart series: wait for that too,
+    // or the next navigation aborts it (seen in CI as a failed request of the page).
+    const [answer, series] = await Promise.all([
+      page.waitForNavigation(),
+      page.waitForResponse((r) => r.url().includes("/ui/overview/series")),
+      page.click("button[type=submit]"),
+    ]);
     assert.equal(answer.status(), 200);
     assert.equal(new URL(page.url()).pathname, "/ui/");
+    assert.equal(series.status(), 200, "the overview's series load with the session cookie");
+    assert.equal(await series.finished(), null);
     const session = (await context.cookies()).find((c) => c.name === "bg_session");
     assert.ok(session, "session cookie");
     assert.equal(session.httpOnly, true);
