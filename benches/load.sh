@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # SendEmail load benchmark: bounceguard (SigV4 verified, capture on, every message durable in
-# SQLite) against a bare axum handler returning a fixed SendEmail body, in the same run.
+# SQLite) against a bare axum handler returning a fixed SendEmail body, in the same run, and
+# against a second baseline, bare_durable: the same bare handler that also appends each request
+# body to a file and fdatasyncs it (group commit) before answering — the least any server that
+# acknowledges only what is on disk must do.
 #
 #   benches/load.sh [DURATION_SECONDS] [CONNECTIONS]
 #   BOUNCEGUARD_BIN=/path/to/other/bounceguard benches/load.sh …   (compare another build)
@@ -20,7 +23,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-BG_PORT=$(port); BARE_PORT=$(port)
+BG_PORT=$(port); BARE_PORT=$(port); DURABLE_PORT=$(port)
 cat > "$WORK/bg.toml" <<TOML
 listen = "127.0.0.1:$BG_PORT"
 database = "sqlite://$WORK/bench.db"
@@ -31,12 +34,14 @@ secret_access_key = "bench-secret-key"
 TOML
 RUST_LOG=warn "${BOUNCEGUARD_BIN:-$BIN/bounceguard}" serve --config "$WORK/bg.toml" 2>"$WORK/bg.log" & BG_PID=$!; PIDS+=($BG_PID)
 "$BIN/bare_http" "127.0.0.1:$BARE_PORT" 2>"$WORK/bare.log" & BARE_PID=$!; PIDS+=($BARE_PID)
-for p in $BG_PORT $BARE_PORT; do
+"$BIN/bare_durable" "127.0.0.1:$DURABLE_PORT" "$WORK/durable.log" 2>"$WORK/durable.err" & DURABLE_PID=$!; PIDS+=($DURABLE_PID)
+for p in $BG_PORT $BARE_PORT $DURABLE_PORT; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$p/healthz" -X GET && break; sleep 0.1; done
 done
 "$BIN/sign_request" "127.0.0.1:$BG_PORT" AKIDBENCHMARK0000001 bench-secret-key us-east-1 > "$WORK/send.lua"
 # Same body and headers for the bare handler (it ignores them).
 sed "s/127.0.0.1:$BG_PORT/127.0.0.1:$BARE_PORT/" "$WORK/send.lua" > "$WORK/bare.lua"
+sed "s/127.0.0.1:$BG_PORT/127.0.0.1:$DURABLE_PORT/" "$WORK/send.lua" > "$WORK/durable.lua"
 
 # A signed request must be accepted before we measure anything.
 check=$(wrk -t1 -c1 -d1s -s "$WORK/send.lua" "http://127.0.0.1:$BG_PORT/" | grep -c "Non-2xx" || true)
@@ -63,9 +68,10 @@ PY
 echo "machine: $(nproc) cores, $(uname -r); wrk -t1 -c$CONNECTIONS -d${DURATION}s"
 for round in 1 2; do
   read -r a acpu < <(rps "$BARE_PORT" "$WORK/bare.lua" "$BARE_PID")
+  read -r d dcpu < <(rps "$DURABLE_PORT" "$WORK/durable.lua" "$DURABLE_PID")
   read -r b bcpu < <(rps "$BG_PORT" "$WORK/send.lua" "$BG_PID")
-  printf 'round %s: bare axum %s req/s (%s µs CPU/request), bounceguard SendEmail %s req/s (%s µs CPU/request), ratio %.1f %%\n' \
-    "$round" "$a" "$acpu" "$b" "$bcpu" "$(python3 -c "print($b / $a * 100)")"
+  printf 'round %s: bare axum %s req/s (%s µs CPU/request); bare+fdatasync %s req/s (%s µs, %.1f %% of bare); bounceguard SendEmail %s req/s (%s µs CPU/request), ratio %.1f %%\n' \
+    "$round" "$a" "$acpu" "$d" "$dcpu" "$(python3 -c "print($d / $a * 100)")" "$b" "$bcpu" "$(python3 -c "print($b / $a * 100)")"
 done
 stored=$(python3 - "$WORK/bench.db" <<'PY'
 import sqlite3, sys
