@@ -15,6 +15,7 @@
 //!   either copy would let two readers of the same request disagree.
 //! - Parameters nobody asks for are ignored, as AWS does (presigned requests carry `X-Amz-*`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -231,11 +232,22 @@ impl QueryParams {
 }
 
 /// Decodes one form component: `+` is a space, then percent-decoding; `None` when not UTF-8.
+/// Most components (action names, numbered keys, plain values) hold neither `+` nor `%` and
+/// are copied as they are.
 fn decode_component(raw: &[u8]) -> Option<String> {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
+    let plus = raw.contains(&b'+');
+    if !plus && !raw.contains(&b'%') {
+        return std::str::from_utf8(raw).ok().map(str::to_owned);
+    }
+    let spaced: Cow<'_, [u8]> = if plus {
+        Cow::Owned(
+            raw.iter()
+                .map(|b| if *b == b'+' { b' ' } else { *b })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(raw)
+    };
     let bytes: Vec<u8> = percent_decode(&spaced).collect();
     String::from_utf8(bytes).ok()
 }
@@ -298,6 +310,19 @@ mod tests {
             e.message,
             "A parameter name in the request is not valid UTF-8."
         );
+    }
+
+    #[test]
+    fn plain_components_are_checked_for_utf8_too() {
+        let e = QueryParams::parse(b"Source=ann\xff").expect_err("raw byte in a plain value");
+        assert_eq!(
+            e.message,
+            "The value of parameter Source is not valid UTF-8."
+        );
+        let p = params("Action=SendEmail&Message.Subject.Data=Hi%21&Message.Body.Text.Data=a+b");
+        assert_eq!(p.required("Action").expect("given"), "SendEmail");
+        assert_eq!(p.required("Message.Subject.Data").expect("given"), "Hi!");
+        assert_eq!(p.required("Message.Body.Text.Data").expect("given"), "a b");
     }
 
     #[test]
