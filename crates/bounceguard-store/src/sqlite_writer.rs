@@ -59,14 +59,20 @@ impl SqliteWriter {
         &mut self,
         batch: impl IntoIterator<Item = &'a NewMessage>,
     ) -> Result<(), SqliteStage> {
+        // Prepared once like the INSERTs: `execute_batch` would parse the text on every batch.
         self.conn
-            .execute_batch("BEGIN IMMEDIATE")
+            .prepare_cached("BEGIN IMMEDIATE")
+            .and_then(|mut begin| begin.execute([]))
             .map_err(SqliteStage::Begin)?;
         if let Err(error) = self.insert(batch) {
             self.rollback();
             return Err(SqliteStage::Statement(error));
         }
-        if let Err(error) = self.conn.execute_batch("COMMIT") {
+        if let Err(error) = self
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut commit| commit.execute([]))
+        {
             // A failed COMMIT (e.g. a deferred constraint) leaves the transaction open.
             self.rollback();
             return Err(SqliteStage::Commit(error));
