@@ -12,6 +12,9 @@
 //! | `bounceguard_events_total` | counter | `type`: SES events applied (redeliveries not counted) |
 //! | `bounceguard_sns_rejected_total` | counter | `reason`: SNS messages refused |
 //! | `bounceguard_store_commit_seconds` | histogram | time to record one send durably |
+//! | `bounceguard_store_commits_total` | counter | transactions of the send writer (read at scrape time) |
+//! | `bounceguard_store_committed_sends_total` | counter | sends those transactions committed; over commits: the mean group size |
+//! | `bounceguard_store_failed_commits_total` | counter | writer transactions that failed (their sends were answered with the error or retried alone) |
 //! | `bounceguard_bounce_rate` | gauge | bounce rate over the window (0–1) |
 //! | `bounceguard_complaint_rate` | gauge | complaint rate over the window (0–1) |
 //! | `bounceguard_window_sends` | gauge | eligible sends in the window |
@@ -22,9 +25,11 @@ use std::time::Instant;
 
 use bounceguard_core::SesError;
 use bounceguard_events::reputation::Level;
-use bounceguard_store::{NewMessage, StoreError};
+use bounceguard_store::{NewMessage, Store, StoreError};
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -184,6 +189,12 @@ impl Metrics {
         }
     }
 
+    /// Registers the counters of `store`'s send writer, read from it at each scrape.
+    pub fn register_store_writer(&mut self, store: Store) {
+        self.registry
+            .register_collector(Box::new(WriterCollector { store }));
+    }
+
     /// Counts one recorded recipient with its decision.
     pub fn send_decided(&self, decision: &str) {
         if let Some(i) = DECISIONS.iter().position(|d| *d == decision)
@@ -242,6 +253,45 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+}
+
+/// The send writer's counters, as counters (the store keeps them; a scrape reads them).
+struct WriterCollector {
+    store: Store,
+}
+
+impl std::fmt::Debug for WriterCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriterCollector")
+    }
+}
+
+impl Collector for WriterCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let stats = self.store.writer_stats();
+        for (name, help, value) in [
+            (
+                "bounceguard_store_commits",
+                "Transactions committed by the send writer (each commits a group of sends)",
+                stats.commits,
+            ),
+            (
+                "bounceguard_store_committed_sends",
+                "Sends committed by the send writer; divided by bounceguard_store_commits_total, the mean group size",
+                stats.messages,
+            ),
+            (
+                "bounceguard_store_failed_commits",
+                "Send-writer transactions that failed (their sends got the error, or were retried one by one)",
+                stats.failed_batches,
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(metric)?;
+        }
+        Ok(())
     }
 }
 

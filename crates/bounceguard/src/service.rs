@@ -131,9 +131,11 @@ impl Gateway {
         );
         let transport = transport(&config).await?;
         let reputation_guard = guard::GuardState::new(config.alerts.webhook.clone())?;
+        let mut metrics = crate::metrics::Metrics::new();
+        metrics.register_store_writer(store.clone());
         let gateway = Self {
             sns: sns::SnsIngress::from_config(&config.sns)?,
-            metrics: crate::metrics::Metrics::new(),
+            metrics,
             reputation_guard,
             guard: config.guard()?,
             suppression,

@@ -90,3 +90,33 @@ async fn metrics_count_sends_by_decision_events_by_type_and_show_the_rates() {
     assert_eq!(m["bounceguard_reputation_level"], 3.0);
     server.stop().await;
 }
+
+/// The send writer's counters: every accepted send is counted once as committed, in at most as
+/// many transactions as there were sends, and none failed.
+#[tokio::test]
+async fn metrics_count_the_writers_commits_and_committed_sends() {
+    let server = TestServer::start("identities = [\"sender@shop.example\"]\n").await;
+    let before = server.metrics().await;
+    assert_eq!(before["bounceguard_store_commits_total"], 0.0);
+    assert_eq!(before["bounceguard_store_committed_sends_total"], 0.0);
+    assert_eq!(before["bounceguard_store_failed_commits_total"], 0.0);
+
+    let sends = (0..40).map(|i| {
+        let server = &server;
+        async move {
+            let to = format!("user{i}@customer.org");
+            server.send_v2(&[to.as_str()]).await
+        }
+    });
+    let results = futures_util::future::join_all(sends).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    let m = server.metrics().await;
+    assert_eq!(m["bounceguard_store_committed_sends_total"], 40.0);
+    let commits = m["bounceguard_store_commits_total"];
+    assert!((1.0..=40.0).contains(&commits), "{commits} commits");
+    assert_eq!(m["bounceguard_store_failed_commits_total"], 0.0);
+    // The same count the per-decision counter shows for these single-recipient sends.
+    assert_eq!(m["bounceguard_sends_total{decision=\"deliver\"}"], 40.0);
+    server.stop().await;
+}
