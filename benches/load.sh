@@ -79,4 +79,10 @@ print(sqlite3.connect(sys.argv[1]).execute("select count(*) from messages").fetc
 PY
 )
 echo "messages durably stored by bounceguard: $stored"
+curl -s "http://127.0.0.1:$BG_PORT/metrics" | python3 -c '
+import sys
+m = dict(l.rsplit(" ", 1) for l in sys.stdin if l.startswith("bounceguard_store_commit"))
+commits, sends = float(m["bounceguard_store_commits_total"]), float(m["bounceguard_store_committed_sends_total"])
+print(f"bounceguard group commit: {sends:.0f} sends in {commits:.0f} transactions, {sends / max(commits, 1):.1f} per group")
+' || echo "(this bounceguard build has no writer counters in /metrics)"
 grep -E "Latency|50%|99%" "$WORK/wrk.txt" | sed 's/^/  /'
