@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use bounceguard_store::{
-    Backend, ChangeOp, ListenEvent, NewEvent, Store, StoreError, SuppressedReason, SuppressionWrite,
+    ChangeOp, ListenEvent, NewEvent, Store, StoreError, SuppressedReason, SuppressionWrite,
 };
 
 mod common;
 
-use common::{each_backend, execute_outside};
+use common::{cure_commits, each_backend, poison_commits};
 
 fn bounce(message_id: &str, recipient: &str) -> NewEvent {
     NewEvent {
@@ -125,21 +125,14 @@ async fn a_bounce_whose_commit_fails_leaves_neither_the_event_nor_the_suppressio
         let store = Store::open(&url).await.unwrap();
         // Poison: every suppression entry inserted adds a row violating a DEFERRED foreign
         // key, so all statements succeed (the event's included) and the COMMIT fails.
-        let poison: &[&'static str] = match store.backend() {
-            Backend::Sqlite => &[
-                "CREATE TABLE poison_parent (id INTEGER PRIMARY KEY)",
-                "CREATE TABLE poison (x TEXT REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED)",
-                "CREATE TRIGGER poison_t AFTER INSERT ON suppressed_destinations BEGIN INSERT INTO poison VALUES (NEW.address); END",
-            ],
-            Backend::Postgres => &[
-                "CREATE TABLE poison_parent (id TEXT PRIMARY KEY)",
-                "CREATE TABLE poison (x TEXT REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED)",
-                "CREATE FUNCTION poison_f() RETURNS trigger LANGUAGE plpgsql AS \
-                 $$ BEGIN INSERT INTO poison VALUES (NEW.address); RETURN NEW; END $$",
-                "CREATE TRIGGER poison_t AFTER INSERT ON suppressed_destinations FOR EACH ROW EXECUTE FUNCTION poison_f()",
-            ],
-        };
-        execute_outside(store.backend(), &url, poison).await;
+        poison_commits(
+            store.backend(),
+            &url,
+            "suppressed_destinations",
+            "address",
+            "TEXT",
+        )
+        .await;
         let apply = |store: Store| async move {
             store
                 .apply_events_and_suppress_once(
@@ -159,11 +152,7 @@ async fn a_bounce_whose_commit_fails_leaves_neither_the_event_nor_the_suppressio
 
         // The SNS id was not consumed either: SNS's retry, once the cause is gone, applies
         // the event and the entry.
-        let cure: &[&'static str] = match store.backend() {
-            Backend::Sqlite => &["DROP TRIGGER poison_t"],
-            Backend::Postgres => &["DROP TRIGGER poison_t ON suppressed_destinations"],
-        };
-        execute_outside(store.backend(), &url, cure).await;
+        cure_commits(store.backend(), &url, "suppressed_destinations").await;
         assert!(apply(store.clone()).await.unwrap());
         assert_eq!(store.events_for_message("m1").await.unwrap().len(), 1);
         assert_eq!(

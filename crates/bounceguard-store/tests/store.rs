@@ -14,7 +14,7 @@ mod common;
 
 use sqlx::Connection;
 
-use common::{database_url, each_backend, execute_outside};
+use common::{cure_commits, database_url, each_backend, poison_commits};
 
 /// 2026-01-01T10:00:00.000Z in ms: 20454 days * 86 400 000 + 10 h * 3 600 000.
 const TEN_AM: i64 = 20_454 * 86_400_000 + 10 * 3_600_000;
@@ -805,31 +805,22 @@ async fn failed_commit_answers_every_waiter_and_stores_nothing() {
         store.record_send(simple("before", TEN_AM)).await.unwrap();
         // Poison: every message insert adds a row that violates a DEFERRED foreign key, so the
         // statements succeed and the COMMIT fails.
-        let poison: &[&'static str] = match store.backend() {
-            Backend::Sqlite => &[
-                "CREATE TABLE poison_parent (id INTEGER PRIMARY KEY)",
-                "CREATE TABLE poison (x INTEGER REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED)",
-                "CREATE TRIGGER poison_t AFTER INSERT ON messages BEGIN INSERT INTO poison VALUES (NEW.seq); END",
-            ],
-            Backend::Postgres => &[
-                "CREATE TABLE poison_parent (id BIGINT PRIMARY KEY)",
-                "CREATE TABLE poison (x BIGINT REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED)",
-                "CREATE FUNCTION poison_f() RETURNS trigger LANGUAGE plpgsql AS \
-                 $$ BEGIN INSERT INTO poison VALUES (NEW.seq); RETURN NEW; END $$",
-                "CREATE TRIGGER poison_t AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION poison_f()",
-            ],
-        };
-        execute_outside(store.backend(), &url, poison).await;
+        poison_commits(store.backend(), &url, "messages", "seq", "BIGINT").await;
         let commits = store.commit_count();
         let tasks: Vec<_> = (0..50)
             .map(|i| {
                 let store = store.clone();
-                tokio::spawn(async move { store.record_send(simple(&format!("p{i}"), TEN_AM)).await })
+                tokio::spawn(
+                    async move { store.record_send(simple(&format!("p{i}"), TEN_AM)).await },
+                )
             })
             .collect();
         for task in tasks {
             let result = task.await.unwrap();
-            assert!(matches!(result, Err(StoreError::Database(_) | StoreError::Sqlite(_))), "{result:?}");
+            assert!(
+                matches!(result, Err(StoreError::Database(_) | StoreError::Sqlite(_))),
+                "{result:?}"
+            );
         }
         assert_eq!(store.commit_count(), commits, "nothing committed");
         assert!(store.writer_stats().failed_batches >= 1);
@@ -838,11 +829,7 @@ async fn failed_commit_answers_every_waiter_and_stores_nothing() {
         }
         // Once the cause is gone the same store writes again (its connection is not left
         // inside the failed transaction).
-        let cure: &[&'static str] = match store.backend() {
-            Backend::Sqlite => &["DROP TRIGGER poison_t"],
-            Backend::Postgres => &["DROP TRIGGER poison_t ON messages"],
-        };
-        execute_outside(store.backend(), &url, cure).await;
+        cure_commits(store.backend(), &url, "messages").await;
         store.record_send(simple("after", TEN_AM)).await.unwrap();
         assert!(store.get_message("after").await.unwrap().is_some());
         assert_eq!(store.quota_used_since(0).await.unwrap(), 2);

@@ -83,24 +83,68 @@ pub fn database_url(admin_url: &str, name: &str) -> String {
 
 // ---------------------------------------------------------------- fixtures
 
-/// Runs `statements` on a connection of its own (not the store's).
-pub async fn execute_outside(
+/// Makes every COMMIT that inserted into `table` fail: each row inserted there adds a row
+/// violating a DEFERRED foreign key (the row's `column`, declared `sql_type` in the poison
+/// tables), so all statements succeed and the COMMIT fails. [`cure_commits`] takes it away.
+pub async fn poison_commits(
     backend: bounceguard_store::Backend,
     url: &str,
-    statements: &[&'static str],
+    table: &str,
+    column: &str,
+    sql_type: &str,
 ) {
+    let mut statements = vec![
+        format!("CREATE TABLE poison_parent (id {sql_type} PRIMARY KEY)"),
+        format!(
+            "CREATE TABLE poison (x {sql_type} REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED)"
+        ),
+    ];
+    match backend {
+        bounceguard_store::Backend::Sqlite => statements.push(format!(
+            "CREATE TRIGGER poison_t AFTER INSERT ON {table} BEGIN INSERT INTO poison VALUES (NEW.{column}); END"
+        )),
+        bounceguard_store::Backend::Postgres => statements.extend([
+            format!(
+                "CREATE FUNCTION poison_f() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN INSERT INTO poison VALUES (NEW.{column}); RETURN NEW; END $$"
+            ),
+            format!(
+                "CREATE TRIGGER poison_t AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION poison_f()"
+            ),
+        ]),
+    }
+    execute_outside(backend, url, &statements).await;
+}
+
+/// Undoes [`poison_commits`] on `table`: its commits succeed again.
+pub async fn cure_commits(backend: bounceguard_store::Backend, url: &str, table: &str) {
+    let drop = match backend {
+        bounceguard_store::Backend::Sqlite => "DROP TRIGGER poison_t".to_string(),
+        bounceguard_store::Backend::Postgres => format!("DROP TRIGGER poison_t ON {table}"),
+    };
+    execute_outside(backend, url, &[drop]).await;
+}
+
+/// Runs `statements` on a connection of its own (not the store's).
+async fn execute_outside(backend: bounceguard_store::Backend, url: &str, statements: &[String]) {
     match backend {
         bounceguard_store::Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
             for statement in statements {
-                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
             }
             conn.close().await.unwrap();
         }
         bounceguard_store::Backend::Postgres => {
             let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
             for statement in statements {
-                sqlx::raw_sql(*statement).execute(&mut conn).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
             }
             conn.close().await.unwrap();
         }
