@@ -33,7 +33,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 use tokio::sync::oneshot;
 
-use crate::suppression::{PG_LOCK_KEY, put_entries_postgres, put_entries_sqlite, to_json};
+use crate::suppression::{lock_suppression, put_entries_postgres, put_entries_sqlite, to_json};
 use crate::{Db, Store, StoreError, SuppressionWrite};
 
 /// Most SNS messages committed in one transaction by [`Store::apply_events_once`].
@@ -581,12 +581,8 @@ async fn apply_postgres(
     jobs: &[ApplyJob],
 ) -> Result<Vec<bool>, sqlx::Error> {
     if jobs.iter().any(|job| !job.suppress.is_empty()) {
-        // First, as every suppression write does: change seqs then commit in order, and no
-        // other lock is held while waiting for it.
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(PG_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
+        // First, as every suppression write does.
+        lock_suppression(conn).await?;
     }
     let with_id: Vec<&ApplyJob> = jobs
         .iter()

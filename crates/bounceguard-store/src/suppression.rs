@@ -48,7 +48,18 @@ const BULK_SQLITE_CACHE_KIB: i64 = -262_144;
 
 /// Advisory-lock key that serialises suppression writes on PostgreSQL (an arbitrary constant:
 /// "bgsuppr" in ASCII).
-pub(crate) const PG_LOCK_KEY: i64 = 0x0062_6773_7570_7072;
+const PG_LOCK_KEY: i64 = 0x0062_6773_7570_7072;
+
+/// Takes the suppression advisory lock for the rest of the transaction on `tx`. Every
+/// suppression write takes it first, so change seqs commit in order and no other lock is held
+/// while waiting for it.
+pub(crate) async fn lock_suppression(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PG_LOCK_KEY)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
 
 /// Why an address is on the list: SES's `BOUNCE` or `COMPLAINT` (the workspace's one type).
 pub use bounceguard_core::SuppressionReason as SuppressedReason;
@@ -529,10 +540,7 @@ macro_rules! with_suppression_tx {
                 #[allow(dead_code)]
                 type $DB = sqlx::Postgres;
                 let mut $tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(PG_LOCK_KEY)
-                    .execute(&mut *$tx)
-                    .await?;
+                lock_suppression(&mut $tx).await?;
                 let $pg = true;
                 $body
             }
@@ -811,8 +819,8 @@ pub(crate) async fn put_entries_sqlite(
 }
 
 /// [`put_entries_sqlite`] on PostgreSQL: arrays and `UNNEST`, fixed SQL, then the change
-/// notification. The caller must hold the suppression advisory lock ([`PG_LOCK_KEY`], taken
-/// first in the transaction), so change seqs commit in order.
+/// notification. The caller must hold the suppression advisory lock ([`lock_suppression`],
+/// taken first in the transaction), so change seqs commit in order.
 pub(crate) async fn put_entries_postgres(
     tx: &mut PgConnection,
     entries: &[(&SuppressionWrite, i64)],
@@ -1004,10 +1012,7 @@ impl Store {
             }
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(PG_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
+                lock_suppression(&mut tx).await?;
                 let outcomes = put_entries_postgres(&mut tx, &entries).await?;
                 tx.commit().await?;
                 outcomes
