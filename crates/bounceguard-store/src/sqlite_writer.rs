@@ -22,6 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, params};
 
 use crate::NewMessage;
+use crate::writer::{BatchError, Cause};
 
 const INSERT_MESSAGE: &str = "INSERT INTO messages \
     (id, created_ms, api, operation, source, from_address, from_lower, subject, principal, source_ip, raw) \
@@ -58,15 +59,15 @@ impl SqliteWriter {
     pub(crate) fn write<'a>(
         &mut self,
         batch: impl IntoIterator<Item = &'a NewMessage>,
-    ) -> Result<(), SqliteStage> {
+    ) -> Result<(), BatchError> {
         // Prepared once like the INSERTs: `execute_batch` would parse the text on every batch.
         self.conn
             .prepare_cached("BEGIN IMMEDIATE")
             .and_then(|mut begin| begin.execute([]))
-            .map_err(SqliteStage::Begin)?;
+            .map_err(|e| BatchError::Begin(Cause::Sqlite(e)))?;
         if let Err(error) = self.insert(batch) {
             self.rollback();
-            return Err(SqliteStage::Statement(error));
+            return Err(BatchError::Statement(Cause::Sqlite(error)));
         }
         if let Err(error) = self
             .conn
@@ -75,7 +76,7 @@ impl SqliteWriter {
         {
             // A failed COMMIT (e.g. a deferred constraint) leaves the transaction open.
             self.rollback();
-            return Err(SqliteStage::Commit(error));
+            return Err(BatchError::Commit(Cause::Sqlite(error)));
         }
         Ok(())
     }
@@ -124,17 +125,6 @@ impl SqliteWriter {
             tracing::error!(%error, "SQLite writer could not roll back");
         }
     }
-}
-
-/// Where a SQLite batch failed.
-#[derive(Debug)]
-pub(crate) enum SqliteStage {
-    /// BEGIN failed (e.g. the busy timeout ran out).
-    Begin(rusqlite::Error),
-    /// An INSERT failed; the transaction was rolled back.
-    Statement(rusqlite::Error),
-    /// COMMIT failed; the transaction was rolled back.
-    Commit(rusqlite::Error),
 }
 
 /// Whether `error` is a UNIQUE or PRIMARY KEY violation.

@@ -24,7 +24,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Sqlite};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sqlite_writer::{SqliteStage, SqliteWriter, is_unique_violation};
+use crate::sqlite_writer::{SqliteWriter, is_unique_violation};
 use crate::{Db, NewMessage, StoreError, WriterStats};
 
 /// Most sends committed in one transaction.
@@ -87,7 +87,7 @@ impl Counters {
 }
 
 /// What failed inside a batch transaction.
-enum Cause {
+pub(crate) enum Cause {
     /// A sqlx statement (PostgreSQL, in-memory SQLite, or taking the write-pool connection).
     Sqlx(sqlx::Error),
     /// The SQLite writer's own connection.
@@ -95,23 +95,13 @@ enum Cause {
 }
 
 /// Where a batch transaction failed.
-enum BatchError {
+pub(crate) enum BatchError {
     /// Could not get a connection or open the transaction.
     Begin(Cause),
     /// An INSERT failed (the transaction is rolled back).
     Statement(Cause),
     /// COMMIT failed.
     Commit(Cause),
-}
-
-impl From<SqliteStage> for BatchError {
-    fn from(stage: SqliteStage) -> Self {
-        match stage {
-            SqliteStage::Begin(e) => BatchError::Begin(Cause::Sqlite(e)),
-            SqliteStage::Statement(e) => BatchError::Statement(Cause::Sqlite(e)),
-            SqliteStage::Commit(e) => BatchError::Commit(Cause::Sqlite(e)),
-        }
-    }
 }
 
 impl BatchError {
@@ -253,7 +243,7 @@ async fn write(sink: &mut Sink, batch: &[Job]) -> Result<(), BatchError> {
                 .await
                 .map_err(|e| BatchError::Begin(Cause::Sqlx(e)))?;
             // Blocking, and meant to be: this future runs on the writer's own thread.
-            Ok(writer.write(batch.iter().map(|job| &job.message))?)
+            writer.write(batch.iter().map(|job| &job.message))
         }
         Sink::Pool(Db::Sqlite { write, .. }) => {
             // IMMEDIATE: take the write lock up front instead of failing to upgrade later.
