@@ -9,7 +9,7 @@
 
 use bounceguard_core::{ErrorCode, SesError};
 use bounceguard_events::ses::{Bounce, Channel, EventDetail, Mail, SesEvent};
-use bounceguard_store::{NewEvent, SuppressionWrite};
+use bounceguard_store::NewEvent;
 use serde::Serialize;
 
 use super::{Gateway, now_ms, store_error};
@@ -156,15 +156,13 @@ impl Gateway {
         {
             let source = format!("event:{}", feedback_id.as_deref().unwrap_or("-"));
             for address in recipients {
-                let canonical = self.canonical_address(address);
-                writes.push(SuppressionWrite {
-                    hash: bounceguard_suppression::hash(&canonical),
-                    address: canonical,
+                writes.push(self.suppression_write(
+                    address,
                     reason,
-                    source: source.clone(),
-                    message_id: Some(event.mail.message_id.clone()),
-                    feedback_id: feedback_id.clone(),
-                });
+                    &source,
+                    Some(event.mail.message_id.clone()),
+                    feedback_id.clone(),
+                ));
             }
         }
         let applied = self

@@ -130,25 +130,34 @@ impl Gateway {
         message_id: Option<String>,
         feedback_id: Option<String>,
     ) -> Result<PutSuppressedOutcome, SesError> {
-        let canonical = self.canonical_address(address);
-        let hash = bounceguard_suppression::hash(&canonical);
+        let write = self.suppression_write(address, reason, source, message_id, feedback_id);
         let outcome = self
             .store
-            .put_suppressed(
-                &SuppressionWrite {
-                    address: canonical,
-                    hash,
-                    reason,
-                    source: source.to_string(),
-                    message_id,
-                    feedback_id,
-                },
-                now_ms(),
-            )
+            .put_suppressed(&write, now_ms())
             .await
             .map_err(store_error)?;
-        self.suppression.index.insert(hash, reason);
+        self.suppression.index.insert(write.hash, reason);
         Ok(outcome)
+    }
+
+    /// The list entry for `address` (canonicalised, with its index hash) as the store writes it.
+    pub(crate) fn suppression_write(
+        &self,
+        address: &str,
+        reason: SuppressionReason,
+        source: &str,
+        message_id: Option<String>,
+        feedback_id: Option<String>,
+    ) -> SuppressionWrite {
+        let canonical = self.canonical_address(address);
+        SuppressionWrite {
+            hash: bounceguard_suppression::hash(&canonical),
+            address: canonical,
+            reason,
+            source: source.to_string(),
+            message_id,
+            feedback_id,
+        }
     }
 
     /// Removes an address from the suppression list; the removed entry, if there was one.
