@@ -4,6 +4,10 @@ use std::io;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
+/// The fixed SendEmail answer of the bare baselines (`bare_http`, `bare_durable`): the shape
+/// and size of bounceguard's.
+pub const SEND_EMAIL_RESPONSE: &str = "<SendEmailResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\">\n  <SendEmailResult>\n    <MessageId>0100018d0c1f2a3b-5e0a6c1d-7f1b-4a2c-9d3e-8b7a6c5d4e3f-000000</MessageId>\n  </SendEmailResult>\n  <ResponseMetadata>\n    <RequestId>5e0a6c1d-7f1b-4a2c-9d3e-8b7a6c5d4e3f</RequestId>\n  </ResponseMetadata>\n</SendEmailResponse>\n";
+
 /// Reads one HTTP/1.1 response from a keep-alive connection: the status line, the headers and a
 /// `Content-Length` body (into `body`); answers the status code (0 when the line has none).
 /// A few lines by hand, as the load drivers need no more and a general client would add its

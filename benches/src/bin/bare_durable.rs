@@ -21,8 +21,6 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use tokio::sync::{mpsc, oneshot};
 
-const BODY: &str = "<SendEmailResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\">\n  <SendEmailResult>\n    <MessageId>0100018d0c1f2a3b-5e0a6c1d-7f1b-4a2c-9d3e-8b7a6c5d4e3f-000000</MessageId>\n  </SendEmailResult>\n  <ResponseMetadata>\n    <RequestId>5e0a6c1d-7f1b-4a2c-9d3e-8b7a6c5d4e3f</RequestId>\n  </ResponseMetadata>\n</SendEmailResponse>\n";
-
 type Job = (Bytes, oneshot::Sender<()>);
 
 /// Size of the ring file.
@@ -79,7 +77,11 @@ async fn send(
             "not stored\n",
         );
     }
-    (StatusCode::OK, [("content-type", "text/xml")], BODY)
+    (
+        StatusCode::OK,
+        [("content-type", "text/xml")],
+        bounceguard_benches::SEND_EMAIL_RESPONSE,
+    )
 }
 
 #[tokio::main]
