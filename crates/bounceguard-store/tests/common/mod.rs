@@ -129,24 +129,23 @@ pub async fn cure_commits(backend: bounceguard_store::Backend, url: &str, table:
 async fn execute_outside(backend: bounceguard_store::Backend, url: &str, statements: &[String]) {
     match backend {
         bounceguard_store::Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-            for statement in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-            }
-            conn.close().await.unwrap();
+            run_on::<sqlx::SqliteConnection>(url, statements).await
         }
-        bounceguard_store::Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            for statement in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-            }
-            conn.close().await.unwrap();
-        }
+        bounceguard_store::Backend::Postgres => run_on::<sqlx::PgConnection>(url, statements).await,
     }
+}
+
+async fn run_on<C>(url: &str, statements: &[String])
+where
+    C: Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut conn = C::connect(url).await.unwrap();
+    for statement in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    conn.close().await.unwrap();
 }
